@@ -1,0 +1,139 @@
+/**
+ * The platform's Authentication (login) and Refreshing a Token APIs as Effects. One request per
+ * call, no caching and no retries: those belong to `@iocm/cache`'s `TokenService`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { readTokenResponse, transportError } from "./internal/response.js"
+import { validateParameter } from "./internal/validate.js"
+import { type LoginError, type RefreshError, UnknownPlatformError } from "./IocmError.js"
+import { type InvalidPlatformConfig, PlatformConfig, validateBaseUrl } from "./PlatformConfig.js"
+import { TokenSet } from "./TokenSet.js"
+import { loginPath, refreshPath, type TokenResponse } from "./Wire.js"
+
+/**
+ * The auth API of the platform.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export interface Service {
+  /** `POST /iocm/app/sec/v1.1.0/login` with the configured appId and secret. */
+  readonly login: Effect.Effect<TokenSet, LoginError>
+  /** `POST /iocm/app/sec/v1.1.0/refreshToken` with the configured appId and secret and this refresh token. */
+  readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenSet, RefreshError>
+}
+
+/**
+ * The auth API of the platform as a service.
+ *
+ * @since 0.1.0
+ * @category Tags
+ */
+export class IocmAuth extends Context.Tag("@iocm/core/IocmAuth")<IocmAuth, Service>() {}
+
+const outcome = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.tapBoth(self, {
+    onSuccess: () => Effect.annotateCurrentSpan("outcome", "success"),
+    onFailure: (error) => Effect.annotateCurrentSpan("outcome", error._tag)
+  })
+
+const toLoginError = (error: RefreshError): LoginError =>
+  error._tag === "RefreshTokenRejected"
+    ? new UnknownPlatformError({ ...error, retryable: false })
+    : error
+
+/**
+ * Builds the service from the abstract `HttpClient` and `PlatformConfig`. Fails when the base URL
+ * is refused (plain http to a host that is not loopback).
+ *
+ * @since 0.1.0
+ * @category Constructors
+ */
+export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.HttpClient | PlatformConfig> = Effect.gen(
+  function*() {
+    const config = yield* PlatformConfig
+    const baseUrl = yield* validateBaseUrl(config.baseUrl)
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.acceptJson))
+    const refreshLifetimeMillis = Duration.toMillis(config.refreshTokenLifetime)
+
+    const exchange = (request: HttpClientRequest.HttpClientRequest, known: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const issuedAt = yield* Clock.currentTimeMillis
+        const response = yield* client.execute(request).pipe(Effect.mapError((error) => transportError(error, known)))
+        const body: TokenResponse = yield* readTokenResponse(response, known)
+        return new TokenSet({
+          accessToken: body.accessToken,
+          refreshToken: body.refreshToken,
+          tokenType: body.tokenType,
+          scope: body.scope,
+          expiresIn: body.expiresIn,
+          issuedAt,
+          refreshTokenLifetimeMillis: refreshLifetimeMillis
+        })
+      })
+
+    const credentials = Effect.all({
+      appId: validateParameter("appId", config.appId),
+      secret: validateParameter("secret", Redacted.value(config.secret))
+    })
+
+    const login: Effect.Effect<TokenSet, LoginError> = Effect.gen(function*() {
+      const { appId, secret } = yield* credentials
+      const request = HttpClientRequest.post(baseUrl + loginPath).pipe(
+        HttpClientRequest.bodyUrlParams({ appId, secret })
+      )
+      return yield* exchange(request, [secret]).pipe(Effect.mapError(toLoginError))
+    }).pipe(outcome, Effect.withSpan("iocm.login", { kind: "client", attributes: { appId: config.appId } }))
+
+    const refresh = (refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenSet, RefreshError> =>
+      Effect.gen(function*() {
+        const { appId, secret } = yield* credentials
+        const token = yield* validateParameter(
+          "refreshToken",
+          Redacted.isRedacted(refreshToken) ? Redacted.value(refreshToken) : undefined
+        )
+        const request = HttpClientRequest.post(baseUrl + refreshPath).pipe(
+          HttpClientRequest.bodyUnsafeJson({ appId, secret, refreshToken: token })
+        )
+        return yield* exchange(request, [secret, token])
+      }).pipe(outcome, Effect.withSpan("iocm.refresh", { kind: "client", attributes: { appId: config.appId } }))
+
+    return { login, refresh }
+  }
+)
+
+/**
+ * The service over any `HttpClient` (see `@iocm/http` for the platform's TLS needs).
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { IocmAuth, PlatformConfig } from "@iocm/core"
+ * import { Effect, Layer } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const auth = yield* IocmAuth.IocmAuth
+ *   const tokens = yield* auth.login
+ *   return yield* auth.refresh(Option.getOrThrow(tokens.refreshToken))
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(IocmAuth.layer),
+ *   Effect.provide(Layer.merge(PlatformConfig.layerConfig, FetchHttpClient.layer))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layer: Layer.Layer<IocmAuth, InvalidPlatformConfig, HttpClient.HttpClient | PlatformConfig> = Layer
+  .effect(IocmAuth, make)

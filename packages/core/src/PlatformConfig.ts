@@ -1,0 +1,220 @@
+/**
+ * Where the platform is and who the application is: base URL, appId, secret, the refresh-token
+ * lifetime and the name of the app-key header.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+
+/**
+ * The validated platform settings.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export interface Settings {
+  /** Base URL of the northbound API, e.g. `https://203.0.113.10:8743`, without a trailing slash. */
+  readonly baseUrl: string
+  /** The application's id; not a secret. */
+  readonly appId: string
+  /** The application's secret. */
+  readonly secret: Redacted.Redacted<string>
+  /** How long a refresh token stays valid (one month on most platforms, 24 h on some). */
+  readonly refreshTokenLifetime: Duration.Duration
+  /** Name of the header carrying the appId on business calls (`app_key`, or `x-app-key` on some deployments). */
+  readonly appKeyHeader: string
+}
+
+/**
+ * The platform settings as a service.
+ *
+ * @since 0.1.0
+ * @category Tags
+ */
+export class PlatformConfig extends Context.Tag("@iocm/core/PlatformConfig")<PlatformConfig, Settings>() {}
+
+/**
+ * Options of `layer` and `make`.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export interface Options {
+  readonly baseUrl: string | URL
+  readonly appId: string
+  /** The secret, preferably as a `Redacted`; a plain string is accepted and redacted at once. */
+  readonly secret: Redacted.Redacted<string> | string
+  /** Default: 30 days. */
+  readonly refreshTokenLifetime?: Duration.DurationInput | undefined
+  /** Default: `app_key`. */
+  readonly appKeyHeader?: string | undefined
+}
+
+/**
+ * The settings were refused before anything was sent: a base URL that is not `https:` (except on
+ * a loopback host), that does not parse, or a header name that is not a valid token.
+ *
+ * @since 0.1.0
+ * @category Errors
+ */
+export class InvalidPlatformConfig
+  extends Schema.TaggedError<InvalidPlatformConfig>("@iocm/core/InvalidPlatformConfig")("InvalidPlatformConfig", {
+    /** The option at fault. */
+    option: Schema.String,
+    /** What is wrong with it. */
+    reason: Schema.String
+  })
+{
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `Invalid platform configuration, ${this.option}: ${this.reason}`
+  }
+}
+
+/**
+ * Default refresh-token lifetime: 30 days.
+ *
+ * @since 0.1.0
+ * @category Defaults
+ */
+export const defaultRefreshTokenLifetime: Duration.Duration = Duration.days(30)
+
+/**
+ * Default name of the app-key header.
+ *
+ * @since 0.1.0
+ * @category Defaults
+ */
+export const defaultAppKeyHeader = "app_key"
+
+const loopbackHosts = new Set(["localhost", "[::1]"])
+
+/**
+ * Whether a URL's host is loopback: `localhost`, `127.0.0.0/8` or `::1`.
+ *
+ * @since 0.1.0
+ * @category Predicates
+ */
+export const isLoopback = (url: URL): boolean =>
+  loopbackHosts.has(url.hostname.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(url.hostname)
+
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/**
+ * Validates a base URL: it must parse, carry no credentials, query or fragment, and use `https:`
+ * unless its host is loopback (where plain `http:` is allowed for tests and simulators).
+ *
+ * @since 0.1.0
+ * @category Constructors
+ */
+export const validateBaseUrl = (input: string | URL): Effect.Effect<string, InvalidPlatformConfig> =>
+  Effect.gen(function*() {
+    const invalid = (reason: string) => new InvalidPlatformConfig({ option: "baseUrl", reason })
+    if (!URL.canParse(String(input))) {
+      return yield* invalid("not a valid absolute URL")
+    }
+    const url = new URL(input)
+    if (url.username !== "" || url.password !== "") {
+      return yield* invalid("must not carry credentials; give appId and secret as their own settings")
+    }
+    if (url.search !== "" || url.hash !== "") {
+      return yield* invalid("must not have a query or a fragment")
+    }
+    if (url.protocol === "http:" && !isLoopback(url)) {
+      return yield* invalid(
+        `plain http is refused for ${url.host}: the platform is HTTPS only, and http is allowed only on loopback hosts`
+      )
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      return yield* invalid(`scheme ${url.protocol} is not supported; use https:`)
+    }
+    return url.href.replace(/\/+$/, "")
+  })
+
+/**
+ * Validates options and builds the settings.
+ *
+ * @since 0.1.0
+ * @category Constructors
+ */
+export const make = (options: Options): Effect.Effect<Settings, InvalidPlatformConfig> =>
+  Effect.gen(function*() {
+    const baseUrl = yield* validateBaseUrl(options.baseUrl)
+    const appKeyHeader = options.appKeyHeader ?? defaultAppKeyHeader
+    if (!headerName.test(appKeyHeader)) {
+      return yield* new InvalidPlatformConfig({ option: "appKeyHeader", reason: "not a valid HTTP header name" })
+    }
+    const refreshTokenLifetime = options.refreshTokenLifetime === undefined
+      ? defaultRefreshTokenLifetime
+      : Duration.decode(options.refreshTokenLifetime)
+    if (!Duration.greaterThan(refreshTokenLifetime, Duration.zero) || !Duration.isFinite(refreshTokenLifetime)) {
+      return yield* new InvalidPlatformConfig({
+        option: "refreshTokenLifetime",
+        reason: "must be a positive, finite duration"
+      })
+    }
+    return {
+      baseUrl,
+      appId: options.appId,
+      secret: Redacted.isRedacted(options.secret) ? options.secret : Redacted.make(options.secret),
+      refreshTokenLifetime,
+      appKeyHeader
+    }
+  })
+
+/**
+ * The settings from code. Fails when they are refused (see `InvalidPlatformConfig`).
+ *
+ * @example
+ * ```ts
+ * import { PlatformConfig } from "@iocm/core"
+ * import { Redacted } from "effect"
+ *
+ * const PlatformLive = PlatformConfig.layer({
+ *   baseUrl: "https://203.0.113.10:8743",
+ *   appId: "my-app",
+ *   secret: Redacted.make("my-secret")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layer = (options: Options): Layer.Layer<PlatformConfig, InvalidPlatformConfig> =>
+  Layer.effect(PlatformConfig, make(options))
+
+/**
+ * The settings read through `Config`: `IOCM_BASE_URL`, `IOCM_APP_ID`, `IOCM_SECRET` (redacted),
+ * and optionally `IOCM_REFRESH_TOKEN_LIFETIME` (a duration such as `24 hours`) and
+ * `IOCM_APP_KEY_HEADER`.
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layerConfig: Layer.Layer<PlatformConfig, InvalidPlatformConfig | ConfigError> = Layer.effect(
+  PlatformConfig,
+  Effect.gen(function*() {
+    const options = yield* Config.all({
+      baseUrl: Config.string("IOCM_BASE_URL"),
+      appId: Config.string("IOCM_APP_ID"),
+      secret: Config.redacted("IOCM_SECRET"),
+      refreshTokenLifetime: Config.option(Config.duration("IOCM_REFRESH_TOKEN_LIFETIME")),
+      appKeyHeader: Config.option(Config.string("IOCM_APP_KEY_HEADER"))
+    })
+    return yield* make({
+      baseUrl: options.baseUrl,
+      appId: options.appId,
+      secret: options.secret,
+      refreshTokenLifetime: Option.getOrUndefined(options.refreshTokenLifetime),
+      appKeyHeader: Option.getOrUndefined(options.appKeyHeader)
+    })
+  })
+)

@@ -1,0 +1,57 @@
+/**
+ * The tokens the platform issued, with the moment they were asked for: everything needed to know
+ * when the access token and the refresh token expire.
+ *
+ * @since 0.1.0
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+
+/**
+ * A token set. Times are epoch milliseconds. `issuedAt` is when the request was **sent** (from
+ * `Clock`), so expiry errs on the early side. Tokens are `Redacted`: they print as `<redacted>`
+ * in `String`, `JSON.stringify`, logs and spans.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export class TokenSet extends Schema.Class<TokenSet>("@iocm/core/TokenSet")({
+  accessToken: Schema.Redacted(Schema.NonEmptyString),
+  /** Absent on platforms older than V100R001C30; renew by logging in then. */
+  refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.NonEmptyString)),
+  tokenType: Schema.String,
+  scope: Schema.String,
+  /** Lifetime of the access token, seconds. */
+  expiresIn: Schema.Int.pipe(Schema.positive()),
+  /** When the request that produced this set was sent, epoch ms. */
+  issuedAt: Schema.Number,
+  /** Lifetime of the refresh token from `issuedAt`, milliseconds (from `PlatformConfig`). */
+  refreshTokenLifetimeMillis: Schema.Number.pipe(Schema.positive())
+}) {
+  /**
+   * When the access token expires, epoch ms.
+   *
+   * @since 0.1.0
+   */
+  get expiresAt(): number {
+    return this.issuedAt + this.expiresIn * 1000
+  }
+
+  /**
+   * When the refresh token expires, epoch ms; `None` without a refresh token.
+   *
+   * @since 0.1.0
+   */
+  get refreshExpiresAt(): Option.Option<number> {
+    return Option.map(this.refreshToken, () => this.issuedAt + this.refreshTokenLifetimeMillis)
+  }
+
+  /**
+   * Whether the access token is still valid at `now` (epoch ms).
+   *
+   * @since 0.1.0
+   */
+  isValidAt(now: number): boolean {
+    return now < this.expiresAt
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The platform's wire format: paths, request bodies, the token response and the error body, as
+ * Schemas. The client (`IocmAuth`) and the simulator both speak through these, so they cannot
+ * drift apart silently.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Path of the Authentication (login) API.
+ *
+ * @since 0.1.0
+ * @category Paths
+ */
+export const loginPath = "/iocm/app/sec/v1.1.0/login"
+
+/**
+ * Path of the Refreshing a Token API.
+ *
+ * @since 0.1.0
+ * @category Paths
+ */
+export const refreshPath = "/iocm/app/sec/v1.1.0/refreshToken"
+
+/**
+ * Path of the device query, a harmless authenticated business API.
+ *
+ * @since 0.1.0
+ * @category Paths
+ */
+export const devicesPath = "/iocm/app/dm/v1.4.0/devices"
+
+/**
+ * Longest value the platform accepts for `appId`, `secret` and `refreshToken` (`String(256)`).
+ *
+ * @since 0.1.0
+ * @category Limits
+ */
+export const maxParameterLength = 256
+
+/**
+ * Body of the login request, sent as `application/x-www-form-urlencoded`.
+ *
+ * @since 0.1.0
+ * @category Requests
+ */
+export const LoginRequest = Schema.Struct({
+  appId: Schema.String,
+  secret: Schema.Redacted(Schema.String)
+})
+
+/**
+ * Decoded login request.
+ *
+ * @since 0.1.0
+ * @category Requests
+ */
+export type LoginRequest = typeof LoginRequest.Type
+
+/**
+ * Body of the refresh request, sent as `application/json`.
+ *
+ * @since 0.1.0
+ * @category Requests
+ */
+export const RefreshRequest = Schema.Struct({
+  appId: Schema.String,
+  secret: Schema.Redacted(Schema.String),
+  refreshToken: Schema.Redacted(Schema.String)
+})
+
+/**
+ * Decoded refresh request.
+ *
+ * @since 0.1.0
+ * @category Requests
+ */
+export type RefreshRequest = typeof RefreshRequest.Type
+
+/**
+ * `expiresIn` as the platform sends it: a JSON number, or a numeric string (as in the vendor's
+ * example); either way a positive whole number of seconds.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const ExpiresIn = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(
+  Schema.int(),
+  Schema.positive(),
+  Schema.annotations({ identifier: "ExpiresIn" })
+)
+
+/**
+ * `tokenType`: must be "bearer", compared case-insensitively (real platforms send "bearer",
+ * the documents say "Bearer").
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const TokenType = Schema.String.pipe(
+  Schema.filter((s) => s.toLowerCase() === "bearer", { message: () => "tokenType is not \"bearer\"" })
+)
+
+/**
+ * The 200 body of login and refresh. `refreshToken` is absent or `null` on platforms older
+ * than V100R001C30.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const TokenResponse = Schema.Struct({
+  accessToken: Schema.Redacted(Schema.NonEmptyString),
+  tokenType: TokenType,
+  expiresIn: ExpiresIn,
+  refreshToken: Schema.optionalWith(Schema.Redacted(Schema.NonEmptyString), { nullable: true, as: "Option" }),
+  scope: Schema.optionalWith(Schema.String, { default: () => "default" })
+})
+
+/**
+ * Decoded token response.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export type TokenResponse = typeof TokenResponse.Type
+
+const ErrorCode = Schema.transform(Schema.Union(Schema.NonEmptyString, Schema.Int), Schema.String, {
+  strict: true,
+  decode: (code) => String(code),
+  encode: (code) => code
+})
+
+/**
+ * The documented error body, `{"error_code":"100208","error_desc":"…"}`; the code may be a
+ * string or a number and is normalised to a string.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const ErrorBody = Schema.Struct({
+  error_code: ErrorCode,
+  error_desc: Schema.optionalWith(Schema.String, { default: () => "" })
+})
+
+/**
+ * The alias error body seen on business APIs, `{"resultcode":"1010005","resultmsg":"…"}`.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const ResultBody = Schema.Struct({
+  resultcode: ErrorCode,
+  resultmsg: Schema.optionalWith(Schema.String, { default: () => "" })
+})
+
+/**
+ * A platform error, normalised from either body shape.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const PlatformError = Schema.Struct({ code: Schema.String, description: Schema.String })
+
+/**
+ * A normalised platform error.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export type PlatformError = typeof PlatformError.Type
+
+/**
+ * Decodes either error body shape to `{ code, description }`.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const PlatformErrorBody = Schema.Union(
+  Schema.transform(ErrorBody, PlatformError, {
+    strict: true,
+    decode: (body) => ({ code: body.error_code, description: body.error_desc }),
+    encode: (error) => ({ error_code: error.code, error_desc: error.description })
+  }),
+  Schema.transform(ResultBody, PlatformError, {
+    strict: true,
+    decode: (body) => ({ code: body.resultcode, description: body.resultmsg }),
+    encode: (error) => ({ resultcode: error.code, resultmsg: error.description })
+  })
+)
+
+/**
+ * Encodes an error as the platform does: `{"error_code":"…","error_desc":"…"}`.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const encodeErrorBody = (error: PlatformError): typeof ErrorBody.Encoded => ({
+  error_code: error.code,
+  error_desc: error.description
+})

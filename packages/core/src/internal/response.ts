@@ -1,0 +1,137 @@
+/**
+ * Turning what came back over HTTP into a `TokenSet` or the tagged error of its meaning.
+ *
+ * @internal
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { fromPlatformError, MalformedResponse, type RefreshError, TransportError } from "../IocmError.js"
+import { PlatformErrorBody, TokenResponse } from "../Wire.js"
+import { maskedExcerpt, maskSecrets } from "./mask.js"
+
+/**
+ * Largest response body read; the platform's bodies are a few hundred bytes.
+ *
+ * @internal
+ */
+export const maxBodyBytes = 64 * 1024
+
+const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = cause
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const { code, message } = current as { readonly code?: unknown; readonly message?: unknown }
+    const part = [typeof code === "string" ? code : undefined, typeof message === "string" ? message : undefined]
+      .filter((s) => s !== undefined && s !== "").join(": ")
+    if (part !== "" && !parts.includes(part)) parts.push(part)
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return parts.join("; ")
+}
+
+/**
+ * A `TransportError` for a request that got no complete response.
+ *
+ * @internal
+ */
+export const transportError = (error: HttpClientError.HttpClientError, known: ReadonlyArray<string>): TransportError =>
+  new TransportError({
+    code: error._tag === "RequestError" ? error.reason : `Response${error.reason}`,
+    description: maskSecrets(
+      [error.description, describeCause(error.cause)].filter((s) => s !== undefined && s !== "").join("; "),
+      known
+    )
+  })
+
+const decodeTokenResponse = Schema.decodeUnknownEither(TokenResponse)
+const decodePlatformError = Schema.decodeUnknownOption(PlatformErrorBody)
+
+const readBody = (response: HttpClientResponse.HttpClientResponse, known: ReadonlyArray<string>) =>
+  response.stream.pipe(
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (state) => state.size <= maxBodyBytes,
+      (state, chunk) => ({ chunks: [...state.chunks, chunk], size: state.size + chunk.length })
+    ),
+    Effect.mapError((error) => transportError(error, known)),
+    Effect.map(({ chunks, size }) => ({ text: Buffer.concat(chunks).toString("utf8"), tooLarge: size > maxBodyBytes }))
+  )
+
+const parseJson = (text: string): Option.Option<unknown> => {
+  try {
+    return Option.some(JSON.parse(text))
+  } catch {
+    return Option.none()
+  }
+}
+
+const issuePaths = (error: ParseResult.ParseError): string => {
+  const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+    issue.path.length === 0 ? "(body)" : issue.path.join(".")
+  )
+  return [...new Set(paths)].join(", ")
+}
+
+/**
+ * Reads a response of login or refresh: the decoded token response on a 2xx token body, else the
+ * tagged error of the platform's code, else `MalformedResponse`. `known` lists the secrets sent,
+ * to be masked in whatever is kept of the body.
+ *
+ * @internal
+ */
+export const readTokenResponse = (
+  response: HttpClientResponse.HttpClientResponse,
+  known: ReadonlyArray<string>
+): Effect.Effect<TokenResponse, RefreshError> =>
+  Effect.gen(function*() {
+    const status = response.status
+    const ok = status >= 200 && status < 300
+    const { text, tooLarge } = yield* readBody(response, known)
+    const malformed = (description: string) =>
+      new MalformedResponse({
+        code: "MalformedResponse",
+        httpStatus: status,
+        description,
+        body: maskedExcerpt(text, known),
+        retryable: status >= 500
+      })
+    if (tooLarge) {
+      return yield* malformed(`The body is larger than ${maxBodyBytes} bytes.`)
+    }
+    const json = parseJson(text)
+    if (Option.isNone(json)) {
+      return yield* malformed(text.trim() === "" ? "The body is empty." : "The body is not JSON.")
+    }
+    if (ok) {
+      const decoded = decodeTokenResponse(json.value)
+      if (Either.isRight(decoded)) return decoded.right
+      const platformError = decodePlatformError(json.value)
+      if (Option.isSome(platformError)) {
+        return yield* maskedPlatformError(platformError.value, status, known)
+      }
+      return yield* malformed(`The body is not a token set (at ${issuePaths(decoded.left)}).`)
+    }
+    const platformError = decodePlatformError(json.value)
+    if (Option.isSome(platformError)) {
+      return yield* maskedPlatformError(platformError.value, status, known)
+    }
+    return yield* malformed("The body is not the platform's error JSON.")
+  })
+
+const maskedPlatformError = (
+  error: { readonly code: string; readonly description: string },
+  status: number,
+  known: ReadonlyArray<string>
+) =>
+  Effect.fail(
+    fromPlatformError(
+      { code: maskSecrets(error.code, known), description: maskSecrets(error.description, known) },
+      status
+    )
+  )

@@ -1,0 +1,43 @@
+/**
+ * Validation of the platform's `String(256)` parameters before anything is sent.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import { InvalidInput, MissingParameter } from "../IocmError.js"
+import { maxParameterLength } from "../Wire.js"
+
+const controlCharacter = /[\u0000-\u001f\u007f]/
+
+/**
+ * Succeeds with the value, or fails with `MissingParameter` (missing or empty) or `InvalidInput`
+ * (over 256 characters, or with control characters), both marked as detected locally. The
+ * value itself is never put in the error.
+ *
+ * @internal
+ */
+export const validateParameter = (
+  name: string,
+  value: string | null | undefined
+): Effect.Effect<string, MissingParameter | InvalidInput> => {
+  if (typeof value !== "string" || value.length === 0) {
+    return Effect.fail(
+      new MissingParameter({ code: "102202", description: `${name} is missing or empty.`, detectedLocally: true })
+    )
+  }
+  if (value.length > maxParameterLength) {
+    return Effect.fail(
+      new InvalidInput({
+        code: "50400",
+        description: `${name} is longer than ${maxParameterLength} characters.`,
+        detectedLocally: true
+      })
+    )
+  }
+  if (controlCharacter.test(value)) {
+    return Effect.fail(
+      new InvalidInput({ code: "50400", description: `${name} contains control characters.`, detectedLocally: true })
+    )
+  }
+  return Effect.succeed(value)
+}
