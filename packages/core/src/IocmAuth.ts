@@ -118,7 +118,7 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
  * ```ts
  * import { FetchHttpClient } from "@effect/platform"
  * import { IocmAuth, PlatformConfig } from "@iocm/core"
- * import { Effect, Layer } from "effect"
+ * import { Effect, Layer, Option } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const auth = yield* IocmAuth.IocmAuth

@@ -1,0 +1,28 @@
+/**
+ * The smallest use of `@iocm/core`: log in, then refresh once, against the platform named by
+ * `IOCM_BASE_URL`, `IOCM_APP_ID` and `IOCM_SECRET`, over the runtime's fetch. This is the snippet
+ * of the README; the typecheck compiles it.
+ */
+import { FetchHttpClient } from "@effect/platform"
+import { NodeRuntime } from "@effect/platform-node"
+import { IocmAuth, PlatformConfig } from "@iocm/core"
+import { Console, Effect, Layer, Option } from "effect"
+
+const program = Effect.gen(function*() {
+  const auth = yield* IocmAuth.IocmAuth
+  const first = yield* auth.login
+  yield* Console.log(`logged in; the access token expires at ${new Date(first.expiresAt).toISOString()}`)
+  if (Option.isSome(first.refreshToken)) {
+    const second = yield* auth.refresh(first.refreshToken.value)
+    yield* Console.log(`refreshed; the access token expires at ${new Date(second.expiresAt).toISOString()}`)
+  }
+}).pipe(
+  Effect.catchTags({
+    InvalidCredentials: (error) => Console.error(`check IOCM_APP_ID and IOCM_SECRET: ${error.message}`),
+    TransportError: (error) => Console.error(`the platform could not be reached: ${error.message}`)
+  })
+)
+
+const MainLive = IocmAuth.layer.pipe(Layer.provide(Layer.merge(PlatformConfig.layerConfig, FetchHttpClient.layer)))
+
+NodeRuntime.runMain(program.pipe(Effect.provide(MainLive)))

@@ -1,0 +1,308 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Option, Redacted, TestClock } from "effect"
+import * as IocmAuth from "../src/IocmAuth.js"
+import * as Wire from "../src/Wire.js"
+import {
+  accessToken,
+  appId,
+  authLayer,
+  capturedSuccess,
+  containsNoSecret,
+  refreshToken,
+  secret
+} from "./utils/fixtures.js"
+import * as TestServer from "./utils/TestServer.js"
+
+const login = Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login)
+const refresh = (token: string) => Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(token)))
+
+describe("IocmAuth.login", () => {
+  it.scoped("sends a form-urlencoded POST with appId and secret in the body, never in the URL", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+      yield* TestClock.setTime(1_700_000_000_000)
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.strictEqual(server.requests.length, 1)
+      const [request] = server.requests
+      assert.strictEqual(request!.method, "POST")
+      assert.strictEqual(request!.url, Wire.loginPath)
+      assert.strictEqual(request!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.deepStrictEqual(Object.fromEntries(new URLSearchParams(request!.body)), { appId, secret })
+      assert.isTrue(containsNoSecret(request!.url))
+      assert.strictEqual(Redacted.value(tokens.accessToken), accessToken)
+      assert.strictEqual(Redacted.value(Option.getOrThrow(tokens.refreshToken)), refreshToken)
+      assert.strictEqual(tokens.tokenType, "bearer")
+      assert.strictEqual(tokens.scope, "default")
+      assert.strictEqual(tokens.expiresIn, 3600)
+      assert.strictEqual(tokens.issuedAt, 1_700_000_000_000)
+      assert.strictEqual(tokens.expiresAt, 1_700_000_000_000 + 3_600_000)
+      assert.deepStrictEqual(tokens.refreshExpiresAt, Option.some(1_700_000_000_000 + 30 * 24 * 3_600_000))
+    }))
+
+  it.scoped("keeps a path prefix of the base URL and ignores a trailing slash", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+      yield* login.pipe(Effect.provide(authLayer(`${server.baseUrl}/gateway/`)))
+      assert.strictEqual(server.requests[0]!.url, `/gateway${Wire.loginPath}`)
+    }))
+})
+
+describe("IocmAuth.refresh", () => {
+  it.scoped("sends a JSON POST with appId, secret and the refresh token", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, refreshToken: "rotated-token" }))
+      const tokens = yield* refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl)))
+      const [request] = server.requests
+      assert.strictEqual(request!.method, "POST")
+      assert.strictEqual(request!.url, Wire.refreshPath)
+      assert.strictEqual(request!.headers["content-type"], "application/json")
+      assert.deepStrictEqual(JSON.parse(request!.body), { appId, secret, refreshToken })
+      assert.strictEqual(Redacted.value(Option.getOrThrow(tokens.refreshToken)), "rotated-token")
+    }))
+
+  it.scoped("uses the configured refresh-token lifetime", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+      const tokens = yield* refresh(refreshToken).pipe(
+        Effect.provide(authLayer(server.baseUrl, { refreshTokenLifetime: "24 hours" }))
+      )
+      assert.deepStrictEqual(tokens.refreshExpiresAt, Option.some(tokens.issuedAt + 24 * 3_600_000))
+    }))
+})
+
+describe("decoding the token response", () => {
+  const variants: ReadonlyArray<[string, Record<string, unknown>, (t: { expiresIn: number }) => void]> = [
+    ["expiresIn as a numeric string", { expiresIn: "3600" }, (t) => assert.strictEqual(t.expiresIn, 3600)],
+    ["expiresIn other than 3600", { expiresIn: 300 }, (t) => assert.strictEqual(t.expiresIn, 300)],
+    ["tokenType Bearer", { tokenType: "Bearer" }, () => {}],
+    ["tokenType BEARER", { tokenType: "BEARER" }, () => {}]
+  ]
+  for (const [name, patch, check] of variants) {
+    it.scoped(`accepts ${name}`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, ...patch }))
+        check(yield* login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      }))
+  }
+
+  it.scoped("treats a null or absent refreshToken as none (old platforms)", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, refreshToken: null }))
+      const withNull = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.isTrue(Option.isNone(withNull.refreshToken))
+      assert.isTrue(Option.isNone(withNull.refreshExpiresAt))
+      const { refreshToken: _, ...withoutRefreshToken } = capturedSuccess
+      server.reply = TestServer.json(200, withoutRefreshToken)
+      const absent = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.isTrue(Option.isNone(absent.refreshToken))
+    }))
+
+  const malformed: ReadonlyArray<[string, Record<string, unknown>]> = [
+    ["expiresIn 0", { expiresIn: 0 }],
+    ["a negative expiresIn", { expiresIn: -5 }],
+    ["a fractional expiresIn", { expiresIn: 1.5 }],
+    ["a non-numeric expiresIn string", { expiresIn: "soon" }],
+    ["a boolean expiresIn", { expiresIn: true }],
+    ["a tokenType other than bearer", { tokenType: "mac" }],
+    ["an empty accessToken", { accessToken: "" }],
+    ["a numeric accessToken", { accessToken: 12345 }],
+    ["no accessToken", { accessToken: undefined }]
+  ]
+  for (const [name, patch] of malformed) {
+    it.scoped(`refuses ${name} as MalformedResponse`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, ...patch }))
+        const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+        assert.strictEqual(error._tag, "MalformedResponse")
+        assert.strictEqual(error.httpStatus, 200)
+        assert.isFalse(error.retryable)
+        assert.isTrue(containsNoSecret(error.message))
+        assert.isTrue(containsNoSecret(JSON.stringify(error)))
+      }))
+  }
+})
+
+describe("the platform's errors", () => {
+  const rows: ReadonlyArray<[number, string, string, boolean]> = [
+    [400, "100449", "AccountFrozen", false],
+    [400, "102202", "MissingParameter", false],
+    [400, "50400", "InvalidInput", false],
+    [400, "100022", "InvalidInput", false],
+    [401, "100208", "InvalidCredentials", false],
+    [500, "50252", "PlatformInternalError", true],
+    [500, "100008", "PlatformInternalError", true],
+    [401, "100006", "RefreshTokenRejected", false],
+    [400, "100247", "ApplicationFrozen", false],
+    [400, "123456", "UnknownPlatformError", false],
+    [503, "999999", "UnknownPlatformError", true]
+  ]
+  for (const [status, code, tag, retryable] of rows) {
+    it.scoped(`${status}/${code} is ${tag} (retryable: ${retryable})`, () =>
+      Effect.gen(function*() {
+        const description = `platform text for ${code}`
+        const server = yield* TestServer.make(TestServer.json(status, { error_code: code, error_desc: description }))
+        const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+        assert.strictEqual(error._tag, tag)
+        assert.strictEqual(error.code, code)
+        assert.strictEqual(error.httpStatus, status)
+        assert.strictEqual(error.description, description)
+        assert.strictEqual(error.retryable, retryable)
+        assert.include(error.message, code)
+        assert.include(error.message, tag)
+      }))
+  }
+
+  it.scoped("a numeric error_code is normalised to a string", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(
+        TestServer.json(401, { error_code: 100208, error_desc: "AppId or secret is not right." })
+      )
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "InvalidCredentials")
+      assert.strictEqual(error.code, "100208")
+      assert.strictEqual(error.description, "AppId or secret is not right.")
+    }))
+
+  it.scoped("resultcode/resultmsg bodies are accepted as aliases", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(
+        TestServer.json(401, { resultcode: "100006", resultmsg: "Refresh access token failed." })
+      )
+      const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "RefreshTokenRejected")
+      assert.strictEqual(error.description, "Refresh access token failed.")
+    }))
+
+  it.scoped("an error body answered with status 200 is still the platform's error", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, { error_code: "100247", error_desc: "frozen" }))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "ApplicationFrozen")
+    }))
+
+  it.scoped("100006 on login is kept as an unknown error (login takes no refresh token)", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(401, { error_code: "100006", error_desc: "x" }))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "UnknownPlatformError")
+      assert.strictEqual(error.code, "100006")
+    }))
+})
+
+describe("malformed responses and transport failures", () => {
+  it.scoped("an HTML error page keeps its status and an excerpt, retryable when 5xx", () =>
+    Effect.gen(function*() {
+      const html = `<html><body><h1>502 Bad Gateway</h1>${"x".repeat(500)}</body></html>`
+      const server = yield* TestServer.make(TestServer.raw(502, html))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      if (error._tag !== "MalformedResponse") return
+      assert.strictEqual(error.httpStatus, 502)
+      assert.isTrue(error.retryable)
+      assert.strictEqual(error.body.length, 200)
+      assert.isTrue(error.body.startsWith("<html><body><h1>502 Bad Gateway</h1>"))
+    }))
+
+  it.scoped("an empty 4xx body is malformed and not retryable", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.raw(403, ""))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.strictEqual(error.httpStatus, 403)
+      assert.isFalse(error.retryable)
+      assert.include(error.message, "empty")
+    }))
+
+  it.scoped("a truncated token body is malformed, with the token masked in the excerpt", () =>
+    Effect.gen(function*() {
+      const truncated = JSON.stringify(capturedSuccess).slice(0, 40)
+      const server = yield* TestServer.make(TestServer.raw(200, truncated, "application/json"))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      if (error._tag !== "MalformedResponse") return
+      assert.include(error.body, "\"accessToken\":\"<masked>\"")
+      assert.isTrue(containsNoSecret(JSON.stringify(error)))
+      assert.isTrue(containsNoSecret(error.message))
+    }))
+
+  it.scoped("a 2xx that is JSON but not a token set masks the tokens it carries", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, expiresIn: "never" }))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.include(error.description, "expiresIn")
+      assert.isTrue(containsNoSecret(JSON.stringify(error)))
+    }))
+
+  it.scoped("a connection reset is a retryable TransportError", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.reset)
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.isTrue(error.retryable)
+      assert.isUndefined(error.httpStatus)
+      assert.isTrue(containsNoSecret(JSON.stringify(error)))
+    }))
+
+  it.scoped("a refused connection is a retryable TransportError that says why", () =>
+    Effect.gen(function*() {
+      const port = yield* TestServer.closedPort
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(`http://127.0.0.1:${port}`))))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.isTrue(error.retryable)
+      assert.include(error.description, "ECONNREFUSED")
+    }))
+
+  it.scoped("a platform description echoing the secret or the refresh token is masked", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(
+        TestServer.json(401, { error_code: "100006", error_desc: `bad token ${refreshToken} for secret ${secret}` })
+      )
+      const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "RefreshTokenRejected")
+      assert.strictEqual(error.description, "bad token <masked> for secret <masked>")
+      assert.isTrue(containsNoSecret(error.message))
+    }))
+
+  it.scoped("an oversized body is refused without being read in full", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.raw(500, "y".repeat(1024 * 1024)))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.include(error.description, "larger than")
+    }))
+})
+
+describe("validation before any I/O", () => {
+  const cases: ReadonlyArray<[string, Effect.Effect<unknown, { _tag: string }, IocmAuth.IocmAuth>, object, string]> = [
+    ["an empty appId", login, { appId: "" }, "MissingParameter"],
+    ["an empty secret", login, { secret: "" }, "MissingParameter"],
+    ["an empty refresh token", refresh(""), {}, "MissingParameter"],
+    ["an appId over 256 characters", login, { appId: "a".repeat(257) }, "InvalidInput"],
+    ["a secret over 256 characters", login, { secret: "s".repeat(257) }, "InvalidInput"],
+    ["a refresh token over 256 characters", refresh("r".repeat(257)), {}, "InvalidInput"],
+    ["a secret with a control character", login, { secret: "abc\ndef" }, "InvalidInput"],
+    ["a refresh token with a control character", refresh("abc\u0000def"), {}, "InvalidInput"]
+  ]
+  for (const [name, operation, overrides, tag] of cases) {
+    it.scoped(`${name} fails with ${tag}, detected locally, and nothing is sent`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+        const error = yield* Effect.flip(operation.pipe(Effect.provide(authLayer(server.baseUrl, overrides))))
+        assert.strictEqual(error._tag, tag)
+        const detail = error as unknown as { detectedLocally: boolean; message: string; httpStatus?: number }
+        assert.isTrue(detail.detectedLocally)
+        assert.isUndefined(detail.httpStatus)
+        assert.include(detail.message, "Detected locally; nothing was sent.")
+        assert.strictEqual(server.requests.length, 0)
+      }))
+  }
+
+  it.scoped("exactly 256 characters are allowed", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+      const result = yield* Effect.either(refresh("r".repeat(256)).pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.isTrue(Either.isRight(result))
+      assert.strictEqual(server.requests.length, 1)
+    }))
+})

@@ -1,0 +1,103 @@
+/**
+ * A scripted HTTP server on loopback for the protocol tests: records every request and answers
+ * with whatever the test sets, including resets and malformed bodies.
+ */
+import type { Scope } from "effect"
+import { Effect } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+export interface RecordedRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: Http.IncomingHttpHeaders
+  readonly body: string
+}
+
+export type Reply =
+  | { readonly _tag: "Json"; readonly status: number; readonly body: unknown }
+  | { readonly _tag: "Raw"; readonly status: number; readonly body: string; readonly contentType?: string }
+  | { readonly _tag: "Reset" }
+  | { readonly _tag: "Redirect"; readonly status: number; readonly location: string }
+
+export const json = (status: number, body: unknown): Reply => ({ _tag: "Json", status, body })
+export const raw = (status: number, body: string, contentType = "text/html"): Reply => ({
+  _tag: "Raw",
+  status,
+  body,
+  contentType
+})
+export const reset: Reply = { _tag: "Reset" }
+
+export interface TestServer {
+  readonly baseUrl: string
+  readonly requests: Array<RecordedRequest>
+  reply: Reply
+}
+
+/** Starts the server for the current scope. */
+export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.async<TestServer>((resume) => {
+      const state: { requests: Array<RecordedRequest>; reply: Reply } = { requests: [], reply }
+      const server = Http.createServer((req, res) => {
+        const chunks: Array<Buffer> = []
+        req.on("data", (chunk: Buffer) => chunks.push(chunk))
+        req.on("end", () => {
+          state.requests.push({
+            method: req.method ?? "",
+            url: req.url ?? "",
+            headers: req.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+          const current = state.reply
+          switch (current._tag) {
+            case "Reset":
+              req.socket.destroy()
+              return
+            case "Redirect":
+              res.writeHead(current.status, { location: current.location }).end()
+              return
+            case "Json":
+              res.writeHead(current.status, { "content-type": "application/json" }).end(JSON.stringify(current.body))
+              return
+            case "Raw":
+              res.writeHead(current.status, { "content-type": current.contentType ?? "text/plain" }).end(current.body)
+              return
+          }
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        const testServer: TestServer & { server: Http.Server } = {
+          baseUrl: `http://127.0.0.1:${port}`,
+          get requests() {
+            return state.requests
+          },
+          get reply() {
+            return state.reply
+          },
+          set reply(next: Reply) {
+            state.reply = next
+          },
+          server
+        }
+        resume(Effect.succeed(testServer))
+      })
+    }),
+    (testServer) =>
+      Effect.async<void>((resume) => {
+        const server = (testServer as TestServer & { server: Http.Server }).server
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+/** A port on loopback where nothing listens. */
+export const closedPort: Effect.Effect<number> = Effect.async<number>((resume) => {
+  const server = Http.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
