@@ -2,6 +2,8 @@ import { defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
-    projects: ["packages/*"]
+    projects: ["packages/*"],
+    reporters: ["default", "json"],
+    outputFile: { json: ".vitest-report.json" }
   }
 })
