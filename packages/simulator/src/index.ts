@@ -1,4 +1,12 @@
 /**
+ * `@iocm/simulator`: a faithful fake of the OceanConnect platform's authentication API.
+ *
  * @since 0.1.0
  */
-export {}
+
+/**
+ * The simulator: its options, service, Layer and control API.
+ *
+ * @since 0.1.0
+ */
+export * as Simulator from "./Simulator.js"

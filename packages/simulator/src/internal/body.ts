@@ -1,0 +1,129 @@
+/**
+ * Request-body reading with a hard size limit, and the platform's parameter checks.
+ *
+ * @internal
+ */
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type { PlatformReject } from "./errors.js"
+import { reject, specs } from "./errors.js"
+
+/**
+ * Reads the body as UTF-8 text, refusing more than `maxBytes`: a declared `Content-Length` over
+ * the limit is refused before a byte is read, and a chunked body is counted as it arrives. Once
+ * refused, the rest of the body is discarded as it comes, never buffered.
+ *
+ * @internal
+ */
+export const readText = (
+  request: HttpServerRequest.HttpServerRequest,
+  maxBytes: number
+): Effect.Effect<string, PlatformReject> =>
+  Effect.async<string, PlatformReject>((resume) => {
+    const source = NodeHttpServerRequest.toIncomingMessage(request)
+    const declared = Number(source.headers["content-length"])
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      resume(Effect.fail(reject(specs.bodyTooLarge)))
+      return
+    }
+    const chunks: Array<Buffer> = []
+    let size = 0
+    let done = false
+    const cleanup = () => {
+      source.off("data", onData)
+      source.off("end", onEnd)
+      source.off("error", onError)
+      source.off("aborted", onError)
+    }
+    const finish = (result: Effect.Effect<string, PlatformReject>) => {
+      if (done) return
+      done = true
+      cleanup()
+      resume(result)
+    }
+    function onData(chunk: Buffer) {
+      size += chunk.length
+      if (size > maxBytes) {
+        chunks.length = 0
+        // Keep the connection readable so the client gets the answer; drop whatever else arrives.
+        source.resume()
+        finish(Effect.fail(reject(specs.bodyTooLarge)))
+      } else {
+        chunks.push(chunk)
+      }
+    }
+    function onEnd() {
+      finish(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    function onError() {
+      finish(Effect.fail(reject(specs.invalidInput)))
+    }
+    source.on("data", onData)
+    source.on("end", onEnd)
+    source.on("error", onError)
+    source.on("aborted", onError)
+    return Effect.sync(cleanup)
+  })
+
+/**
+ * Parses a form-urlencoded body into the first value of each wanted field.
+ *
+ * @internal
+ */
+export const formFields = (text: string, fields: ReadonlyArray<string>): Record<string, string | undefined> => {
+  const params = new URLSearchParams(text)
+  const out: Record<string, string | undefined> = {}
+  for (const field of fields) {
+    out[field] = params.get(field) ?? undefined
+  }
+  return out
+}
+
+/**
+ * Parses a JSON body: an empty body is an empty object (so its fields are "missing"); anything
+ * that is not a JSON object is invalid input.
+ *
+ * @internal
+ */
+export const jsonObject = (text: string): Effect.Effect<Record<string, unknown>, PlatformReject> => {
+  if (text.trim() === "") return Effect.succeed({})
+  return Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: () => reject(specs.invalidInput)
+  }).pipe(
+    Effect.filterOrFail(
+      (u): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u),
+      () => reject(specs.invalidInput)
+    )
+  )
+}
+
+/**
+ * The platform's parameter checks, in its order: a missing, `null` or empty mandatory field is
+ * 102202; a field of the wrong type or longer than `maxLength` characters is 50400. Then the
+ * fields are decoded with the wire schema.
+ *
+ * @internal
+ */
+export const validate = <A, I>(
+  schema: Schema.Schema<A, I>,
+  raw: Record<string, unknown>,
+  fields: ReadonlyArray<string>,
+  maxLength: number
+): Effect.Effect<A, PlatformReject> => {
+  for (const field of fields) {
+    const value = raw[field]
+    if (value === undefined || value === null || value === "") {
+      return Effect.fail(reject(specs.missingParameter))
+    }
+  }
+  for (const field of fields) {
+    const value = raw[field]
+    if (typeof value !== "string" || value.length > maxLength) {
+      return Effect.fail(reject(specs.invalidInput))
+    }
+  }
+  return Schema.decodeUnknown(schema)(raw).pipe(Effect.mapError(() => reject(specs.invalidInput)))
+}

@@ -1,0 +1,273 @@
+/**
+ * The platform's in-memory state and its token rules, as a `Ref` state machine driven by `Clock`:
+ * registered apps, one token set per app (a new login or refresh replaces it), single-use refresh
+ * tokens, token expiry and per-app flow control on business calls.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Crypto from "node:crypto"
+import type { ErrorSpec } from "./errors.js"
+import { reject, specs } from "./errors.js"
+import type { PlatformReject } from "./errors.js"
+
+/** @internal */
+export interface App {
+  readonly appId: string
+  readonly secret: Redacted.Redacted<string>
+  readonly frozen: boolean
+}
+
+/** @internal */
+export interface Session {
+  readonly appId: string
+  readonly accessToken: string
+  readonly refreshToken: string
+  readonly issuedAt: number
+  readonly accessExpiresAt: number
+  readonly refreshExpiresAt: number
+}
+
+interface Usage {
+  readonly windowStart: number
+  readonly count: number
+}
+
+/** @internal */
+export interface State {
+  readonly apps: ReadonlyMap<string, App>
+  readonly sessions: ReadonlyMap<string, Session>
+  readonly usage: ReadonlyMap<string, Usage>
+}
+
+/** @internal */
+export interface Settings {
+  readonly tokenLifetimeMillis: number
+  readonly refreshLifetimeMillis: number
+  readonly rateLimit: number
+  readonly rateWindowMillis: number
+  readonly frozenCode: "100449" | "100247"
+}
+
+/** @internal */
+export interface Issued {
+  readonly session: Session
+  /** Whole seconds, at least 1, as sent in `expiresIn`. */
+  readonly expiresIn: number
+}
+
+/** @internal */
+export interface Platform {
+  readonly login: (appId: string, secret: Redacted.Redacted<string>) => Effect.Effect<Issued, PlatformReject>
+  readonly refresh: (
+    appId: string,
+    secret: Redacted.Redacted<string>,
+    refreshToken: Redacted.Redacted<string>
+  ) => Effect.Effect<Issued, PlatformReject>
+  readonly authorize: (appKey: string, accessToken: string) => Effect.Effect<void, PlatformReject>
+  readonly registerApp: (app: App) => Effect.Effect<void>
+  readonly setFrozen: (appId: string, frozen: boolean) => Effect.Effect<boolean>
+  readonly revoke: (appId: string) => Effect.Effect<void>
+  readonly revokeAll: Effect.Effect<void>
+  /** Token sets whose access or refresh token is still valid now. */
+  readonly sessions: Effect.Effect<ReadonlyArray<Session>>
+  readonly apps: Effect.Effect<ReadonlyArray<App>>
+}
+
+/**
+ * An opaque token like the platform's: 32 random hex characters.
+ *
+ * @internal
+ */
+export const randomToken = (): string => Crypto.randomBytes(16).toString("hex")
+
+const digest = (value: string) => Crypto.createHash("sha256").update(value, "utf8").digest()
+
+/**
+ * Compares two secrets in constant time (whatever their lengths).
+ *
+ * @internal
+ */
+export const safeEqual = (a: string, b: string): boolean => Crypto.timingSafeEqual(digest(a), digest(b))
+
+const withMap = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
+
+const withoutKey = <K, V>(map: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> => {
+  const next = new Map(map)
+  next.delete(key)
+  return next
+}
+
+type Transition<A> = readonly [Either.Either<A, ErrorSpec>, State]
+
+const authenticate = (
+  state: State,
+  settings: Settings,
+  appId: string,
+  secret: Redacted.Redacted<string>
+): Either.Either<App, ErrorSpec> => {
+  const app = state.apps.get(appId)
+  if (app === undefined || !safeEqual(Redacted.value(app.secret), Redacted.value(secret))) {
+    return Either.left(specs.credentials)
+  }
+  if (app.frozen) {
+    return Either.left(settings.frozenCode === "100247" ? specs.appFrozen : specs.deviceFrozen)
+  }
+  return Either.right(app)
+}
+
+const issue = (state: State, settings: Settings, appId: string, now: number, tokens: Tokens): Transition<Issued> => {
+  const session: Session = {
+    appId,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    issuedAt: now,
+    accessExpiresAt: now + settings.tokenLifetimeMillis,
+    refreshExpiresAt: now + settings.refreshLifetimeMillis
+  }
+  const expiresIn = Math.max(1, Math.ceil(settings.tokenLifetimeMillis / 1000))
+  // One token set per app: whatever the app held before (access and refresh token) is gone.
+  return [Either.right({ session, expiresIn }), { ...state, sessions: withMap(state.sessions, appId, session) }]
+}
+
+interface Tokens {
+  readonly accessToken: string
+  readonly refreshToken: string
+}
+
+/**
+ * Login: valid credentials of a non-frozen app get a new token set, replacing the previous one.
+ *
+ * @internal
+ */
+export const loginTransition = (
+  state: State,
+  settings: Settings,
+  input: { readonly appId: string; readonly secret: Redacted.Redacted<string>; readonly now: number; tokens: Tokens }
+): Transition<Issued> =>
+  Either.match(authenticate(state, settings, input.appId, input.secret), {
+    onLeft: (spec) => [Either.left(spec), state],
+    onRight: (app) => issue(state, settings, app.appId, input.now, input.tokens)
+  })
+
+/**
+ * Refresh: valid credentials plus the app's current, unexpired refresh token get a new token
+ * set; the refresh token is spent (rotation) and the previous access token stops working.
+ *
+ * @internal
+ */
+export const refreshTransition = (
+  state: State,
+  settings: Settings,
+  input: {
+    readonly appId: string
+    readonly secret: Redacted.Redacted<string>
+    readonly refreshToken: Redacted.Redacted<string>
+    readonly now: number
+    readonly tokens: Tokens
+  }
+): Transition<Issued> =>
+  Either.match(authenticate(state, settings, input.appId, input.secret), {
+    onLeft: (spec) => [Either.left(spec), state],
+    onRight: (app) => {
+      const session = state.sessions.get(app.appId)
+      if (
+        session === undefined ||
+        !safeEqual(session.refreshToken, Redacted.value(input.refreshToken)) ||
+        input.now >= session.refreshExpiresAt
+      ) {
+        return [Either.left(specs.refreshFailed), state]
+      }
+      return issue(state, settings, app.appId, input.now, input.tokens)
+    }
+  })
+
+/**
+ * A business call: the app's current, unexpired access token, then flow control (a fixed window
+ * per app; only authenticated calls count).
+ *
+ * @internal
+ */
+export const authorizeTransition = (
+  state: State,
+  settings: Settings,
+  input: { readonly appKey: string; readonly accessToken: string; readonly now: number }
+): Transition<void> => {
+  const session = state.sessions.get(input.appKey)
+  if (
+    session === undefined ||
+    !safeEqual(session.accessToken, input.accessToken) ||
+    input.now >= session.accessExpiresAt
+  ) {
+    return [Either.left(specs.invalidToken), state]
+  }
+  const current = state.usage.get(input.appKey)
+  const usage = current === undefined || input.now - current.windowStart >= settings.rateWindowMillis
+    ? { windowStart: input.now, count: 0 }
+    : current
+  if (usage.count >= settings.rateLimit) {
+    return [Either.left(specs.throttled), state]
+  }
+  return [
+    Either.right(undefined),
+    { ...state, usage: withMap(state.usage, input.appKey, { windowStart: usage.windowStart, count: usage.count + 1 }) }
+  ]
+}
+
+/** @internal */
+export const initialState = (apps: Iterable<App>): State => ({
+  apps: new Map(Array.from(apps, (app) => [app.appId, app] as const)),
+  sessions: new Map(),
+  usage: new Map()
+})
+
+/** @internal */
+export const make = (settings: Settings, apps: Iterable<App>): Effect.Effect<Platform> =>
+  Effect.gen(function*() {
+    const ref = yield* Ref.make(initialState(apps))
+
+    const run = <A>(f: (state: State, now: number, tokens: Tokens) => Transition<A>) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const tokens = yield* Effect.sync((): Tokens => ({ accessToken: randomToken(), refreshToken: randomToken() }))
+        const result = yield* Ref.modify(ref, (state) => f(state, now, tokens))
+        return yield* Either.match(result, {
+          onLeft: (spec) => Effect.fail(reject(spec)),
+          onRight: Effect.succeed
+        })
+      })
+
+    const platform: Platform = {
+      login: (appId, secret) =>
+        run((state, now, tokens) => loginTransition(state, settings, { appId, secret, now, tokens })),
+      refresh: (appId, secret, refreshToken) =>
+        run((state, now, tokens) => refreshTransition(state, settings, { appId, secret, refreshToken, now, tokens })),
+      authorize: (appKey, accessToken) =>
+        run((state, now) => authorizeTransition(state, settings, { appKey, accessToken, now })),
+      registerApp: (app) =>
+        Ref.update(ref, (state) => ({
+          ...state,
+          apps: withMap(state.apps, app.appId, app),
+          sessions: withoutKey(state.sessions, app.appId)
+        })),
+      setFrozen: (appId, frozen) =>
+        Ref.modify(ref, (state) => {
+          const app = state.apps.get(appId)
+          if (app === undefined) return [false, state]
+          return [true, { ...state, apps: withMap(state.apps, appId, { ...app, frozen }) }]
+        }),
+      revoke: (appId) => Ref.update(ref, (state) => ({ ...state, sessions: withoutKey(state.sessions, appId) })),
+      revokeAll: Ref.update(ref, (state) => ({ ...state, sessions: new Map() })),
+      sessions: Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const state = yield* Ref.get(ref)
+        return Array.from(state.sessions.values()).filter((s) => now < s.accessExpiresAt || now < s.refreshExpiresAt)
+      }),
+      apps: Effect.map(Ref.get(ref), (state) => Array.from(state.apps.values()))
+    }
+    return platform
+  })

@@ -1,0 +1,402 @@
+/**
+ * The simulator's HTTP surface: login, refresh, the device query, the control API, and the
+ * platform-style answers for everything else (unknown routes, oversized bodies, defects).
+ *
+ * @internal
+ */
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Wire from "@iocm/core/Wire"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type { CountedEndpoint, Endpoint, Faults, Simulator } from "../Simulator.js"
+import * as Body from "./body.js"
+import type { CounterRegistry } from "./counters.js"
+import { parse as parseDuration } from "./duration.js"
+import type { ErrorSpec, PlatformReject } from "./errors.js"
+import { reject, specs } from "./errors.js"
+import type { FaultAction, FaultRegistry } from "./faults.js"
+import type { Issued, Platform } from "./platform.js"
+import { randomToken } from "./platform.js"
+
+/** @internal */
+export interface RouterSettings {
+  readonly maxBodySize: number
+  readonly appKeyHeader: string
+  readonly businessErrorKeys: "error_code" | "resultcode"
+  readonly controlApi: boolean
+  readonly logRequests: boolean
+}
+
+/** @internal */
+export type Control = Pick<
+  Simulator.Service,
+  | "registerApp"
+  | "freezeApp"
+  | "unfreezeApp"
+  | "revokeTokens"
+  | "setFaults"
+  | "clearFaults"
+  | "counters"
+  | "resetCounters"
+>
+
+/** @internal */
+export interface RouterDeps {
+  readonly platform: Platform
+  readonly faults: FaultRegistry
+  readonly counters: CounterRegistry
+  readonly control: Control
+  readonly settings: RouterSettings
+}
+
+/** @internal */
+export const controlPrefix = "/_simulator"
+
+interface Answer {
+  readonly outcome: string
+  readonly response: HttpServerResponse.HttpServerResponse
+  readonly reset?: boolean
+}
+
+const errorResponse = (spec: ErrorSpec, keys: "error_code" | "resultcode" = "error_code") =>
+  HttpServerResponse.unsafeJson(
+    keys === "resultcode"
+      ? { resultcode: spec.code, resultmsg: spec.description }
+      : Wire.encodeErrorBody({ code: spec.code, description: spec.description }),
+    { status: spec.status }
+  )
+
+const outcomeOf = (spec: ErrorSpec): string => spec === specs.bodyTooLarge ? "bodyTooLarge" : spec.code
+
+const rejected = (keys: "error_code" | "resultcode" = "error_code") => (e: PlatformReject): Answer => ({
+  outcome: outcomeOf(e.spec),
+  response: errorResponse(e.spec, keys)
+})
+
+const proxyPage = `<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+`
+
+const sampleBody = (endpoint: Endpoint): string =>
+  endpoint === "devices"
+    ? JSON.stringify({ totalCount: 0, pageNo: 0, pageSize: 10, devices: [] })
+    : JSON.stringify({
+      accessToken: randomToken(),
+      tokenType: "bearer",
+      expiresIn: 3600,
+      refreshToken: randomToken(),
+      scope: "default"
+    })
+
+const faultAnswer = (endpoint: Endpoint, action: FaultAction): Answer => {
+  switch (action) {
+    case "error":
+      return { outcome: specs.internal.code, response: errorResponse(specs.internal) }
+    case "html":
+      return {
+        outcome: "html",
+        response: HttpServerResponse.text(proxyPage, { status: 502, contentType: "text/html" })
+      }
+    case "truncate": {
+      // A well-framed 200 whose JSON stops in the middle, as when a proxy cuts the body.
+      const body = sampleBody(endpoint)
+      return {
+        outcome: "truncate",
+        response: HttpServerResponse.text(body.slice(0, Math.floor(body.length / 2)), {
+          status: 200,
+          contentType: "application/json"
+        })
+      }
+    }
+    case "reset":
+      return { outcome: "reset", response: HttpServerResponse.empty(), reset: true }
+  }
+}
+
+const encodeToken = Schema.encode(Wire.TokenResponse)
+
+const tokenResponse = (issued: Issued) =>
+  encodeToken({
+    accessToken: Redacted.make(issued.session.accessToken),
+    tokenType: "bearer",
+    expiresIn: issued.expiresIn,
+    refreshToken: Option.some(Redacted.make(issued.session.refreshToken)),
+    scope: "default"
+  }).pipe(
+    Effect.orDie,
+    Effect.map((body) => HttpServerResponse.unsafeJson(body))
+  )
+
+const pathOf = (url: string): string => {
+  const q = url.indexOf("?")
+  return q === -1 ? url : url.slice(0, q)
+}
+
+const intParam = (value: string | ReadonlyArray<string> | undefined, fallback: number): number => {
+  const n = Number(typeof value === "string" ? value : fallback)
+  return Number.isSafeInteger(n) && n >= 0 ? n : fallback
+}
+
+const FaultsJson = Schema.Struct({
+  errorRate: Schema.optional(Schema.Number),
+  latency: Schema.optional(Schema.Union(Schema.NonNegative, Schema.String)),
+  reset: Schema.optional(Schema.Union(Schema.Boolean, Schema.Number)),
+  truncate: Schema.optional(Schema.Union(Schema.Boolean, Schema.Number)),
+  html: Schema.optional(Schema.Union(Schema.Boolean, Schema.Number)),
+  times: Schema.optional(Schema.NonNegativeInt)
+})
+
+const AppJson = Schema.Struct({
+  appId: Schema.NonEmptyString.pipe(Schema.maxLength(Wire.maxParameterLength)),
+  secret: Schema.NonEmptyString.pipe(Schema.maxLength(Wire.maxParameterLength)),
+  frozen: Schema.optional(Schema.Boolean)
+})
+
+/**
+ * Builds the HTTP app.
+ *
+ * @internal
+ */
+export const make = (deps: RouterDeps) => {
+  const { control, counters, faults, platform, settings } = deps
+
+  const finish = (endpoint: CountedEndpoint, start: number) => (answer: Answer) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      yield* counters.record(endpoint, answer.outcome)
+      if (settings.logRequests) {
+        const elapsed = (yield* Clock.currentTimeMillis) - start
+        const status = answer.reset ? "---" : String(answer.response.status)
+        // Method, path, status and outcome only: never headers, bodies or query strings.
+        yield* Effect.logInfo(`${request.method} ${pathOf(request.url)} ${status} ${answer.outcome} ${elapsed}ms`)
+      }
+      if (answer.reset) {
+        NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+      }
+      return answer.response
+    })
+
+  const guard = (
+    endpoint: Endpoint,
+    keys: "error_code" | "resultcode",
+    handler: Effect.Effect<
+      HttpServerResponse.HttpServerResponse,
+      PlatformReject,
+      HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams
+    >
+  ) =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      const decision = yield* faults.decide(endpoint)
+      if (!Duration.isZero(decision.latency)) {
+        yield* Effect.sleep(decision.latency)
+      }
+      const answer: Answer = decision.action !== undefined
+        ? faultAnswer(endpoint, decision.action)
+        : yield* handler.pipe(
+          Effect.map((response): Answer => ({ outcome: "ok", response })),
+          Effect.catchTag("PlatformReject", (e) => Effect.succeed(rejected(keys)(e))),
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.failCause(cause)
+              : Effect.as(
+                Effect.logError("simulator defect", Cause.pretty(cause)),
+                rejected()(reject(specs.internal))
+              )
+          )
+        )
+      return yield* finish(endpoint, start)(answer)
+    })
+
+  const login = Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const text = yield* Body.readText(request, settings.maxBodySize)
+    const fields = ["appId", "secret"] as const
+    const input = yield* Body.validate(
+      Wire.LoginRequest,
+      Body.formFields(text, fields),
+      fields,
+      Wire.maxParameterLength
+    )
+    const issued = yield* platform.login(input.appId, input.secret)
+    return yield* tokenResponse(issued)
+  })
+
+  const refresh = Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const text = yield* Body.readText(request, settings.maxBodySize)
+    const raw = yield* Body.jsonObject(text)
+    const input = yield* Body.validate(
+      Wire.RefreshRequest,
+      raw,
+      ["appId", "secret", "refreshToken"],
+      Wire.maxParameterLength
+    )
+    const issued = yield* platform.refresh(input.appId, input.secret, input.refreshToken)
+    return yield* tokenResponse(issued)
+  })
+
+  const devices = Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const appKey = request.headers[settings.appKeyHeader.toLowerCase()]
+    if (appKey === undefined || appKey === "") {
+      return yield* reject(specs.missingAppKey)
+    }
+    const bearer = /^bearer\s+(\S+)\s*$/i.exec(request.headers["authorization"] ?? "")
+    if (bearer === null || bearer[1] === undefined) {
+      return yield* reject(specs.invalidToken)
+    }
+    yield* platform.authorize(appKey, bearer[1])
+    const search = yield* HttpServerRequest.ParsedSearchParams
+    return HttpServerResponse.unsafeJson({
+      totalCount: 0,
+      pageNo: intParam(search["pageNo"], 0),
+      pageSize: intParam(search["pageSize"], 10),
+      devices: []
+    })
+  })
+
+  // --- control API: plain JSON, counted as "other", never reveals a token or a secret -------
+
+  const controlAnswer = <R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, PlatformReject, R>) =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      const answer = yield* handler.pipe(
+        Effect.map((response): Answer => ({ outcome: "control", response })),
+        Effect.catchTag("PlatformReject", (e) => Effect.succeed(rejected()(e)))
+      )
+      return yield* finish("other", start)(answer)
+    })
+
+  const jsonBody = Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) => Effect.flatMap(Body.readText(request, settings.maxBodySize), Body.jsonObject)
+  )
+
+  const noContent = HttpServerResponse.empty({ status: 204 })
+
+  const notFoundApp = (appId: string) =>
+    Effect.mapError(() => reject({ ...specs.notFound, description: `No app ${appId}.` }))
+
+  const counterSnapshot = Effect.map(control.counters, (c) => ({
+    requests: c.requests,
+    logins: c.logins,
+    refreshes: c.refreshes,
+    businessCalls: c.businessCalls,
+    tokens: Object.fromEntries(
+      Object.entries(c.tokens).map(([appId, t]) => [appId, {
+        issuedAt: t.issuedAt,
+        accessTokenExpiresAt: t.accessTokenExpiresAt,
+        refreshTokenExpiresAt: t.refreshTokenExpiresAt,
+        accessTokenValid: t.accessTokenValid
+      }])
+    )
+  }))
+
+  const setFaults = Effect.gen(function*() {
+    const params = yield* HttpRouter.params
+    const endpoint = params["endpoint"]
+    if (endpoint !== "login" && endpoint !== "refresh" && endpoint !== "devices" && endpoint !== "all") {
+      return yield* reject({ ...specs.notFound, description: "Unknown endpoint." })
+    }
+    const json = yield* jsonBody
+    const input = yield* Schema.decodeUnknown(FaultsJson)(json).pipe(Effect.mapError(() => reject(specs.invalidInput)))
+    let latency: Duration.Duration | undefined = undefined
+    if (typeof input.latency === "string") {
+      latency = yield* Option.match(parseDuration(input.latency), {
+        onNone: () => Effect.fail(reject(specs.invalidInput)),
+        onSome: Effect.succeed
+      })
+    } else if (input.latency !== undefined) {
+      latency = Duration.millis(input.latency)
+    }
+    const faults: Faults = { ...input, latency }
+    yield* control.setFaults(endpoint, faults)
+    return noContent
+  })
+
+  const appAction = (action: (appId: string) => Effect.Effect<void, Cause.NoSuchElementException>) =>
+    Effect.gen(function*() {
+      const appId = (yield* HttpRouter.params)["appId"] ?? ""
+      yield* action(appId).pipe(notFoundApp(appId))
+      return noContent
+    })
+
+  let router = HttpRouter.empty.pipe(
+    HttpRouter.post(Wire.loginPath, guard("login", "error_code", login)),
+    HttpRouter.post(Wire.refreshPath, guard("refresh", "error_code", refresh)),
+    HttpRouter.get(Wire.devicesPath, guard("devices", settings.businessErrorKeys, devices))
+  )
+  if (settings.controlApi) {
+    router = router.pipe(
+      HttpRouter.get(
+        `${controlPrefix}/counters`,
+        controlAnswer(Effect.map(counterSnapshot, (body) => HttpServerResponse.unsafeJson(body)))
+      ),
+      HttpRouter.post(`${controlPrefix}/counters/reset`, controlAnswer(Effect.as(control.resetCounters, noContent))),
+      HttpRouter.put(`${controlPrefix}/faults/:endpoint`, controlAnswer(setFaults)),
+      HttpRouter.del(`${controlPrefix}/faults`, controlAnswer(Effect.as(control.clearFaults, noContent))),
+      HttpRouter.post(
+        `${controlPrefix}/apps`,
+        controlAnswer(Effect.gen(function*() {
+          const json = yield* jsonBody
+          const app = yield* Schema.decodeUnknown(AppJson)(json).pipe(Effect.mapError(() => reject(specs.invalidInput)))
+          yield* control.registerApp(app)
+          return noContent
+        }))
+      ),
+      HttpRouter.post(`${controlPrefix}/apps/:appId/freeze`, controlAnswer(appAction(control.freezeApp))),
+      HttpRouter.post(`${controlPrefix}/apps/:appId/unfreeze`, controlAnswer(appAction(control.unfreezeApp))),
+      HttpRouter.post(
+        `${controlPrefix}/apps/:appId/revoke`,
+        controlAnswer(Effect.gen(function*() {
+          const appId = (yield* HttpRouter.params)["appId"] ?? ""
+          yield* control.revokeTokens(appId)
+          return noContent
+        }))
+      ),
+      HttpRouter.post(`${controlPrefix}/revoke`, controlAnswer(Effect.as(control.revokeTokens(), noContent)))
+    )
+  }
+
+  const knownPaths = new Map<string, string>([
+    [Wire.loginPath, "POST"],
+    [Wire.refreshPath, "POST"],
+    [Wire.devicesPath, "GET"]
+  ])
+
+  const notFound = Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const allow = knownPaths.get(pathOf(request.url))
+    const answer: Answer = allow === undefined
+      ? { outcome: "404", response: errorResponse(specs.notFound) }
+      : {
+        outcome: "405",
+        response: errorResponse(specs.methodNotAllowed).pipe(HttpServerResponse.setHeader("allow", allow))
+      }
+    return yield* finish("other", start)(answer)
+  })
+
+  return router.pipe(
+    Effect.catchTag("RouteNotFound", () => notFound),
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.as(Effect.logError("simulator defect", Cause.pretty(cause)), errorResponse(specs.internal))
+    )
+  )
+}

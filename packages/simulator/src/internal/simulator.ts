@@ -1,0 +1,249 @@
+/**
+ * Wiring: options, TLS material, the Node server (HTTP or HTTPS, optional mutual TLS), the
+ * platform state, and the service handed to tests.
+ *
+ * @internal
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Fs from "node:fs/promises"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import * as Path from "node:path"
+import type {
+  AppCredentials,
+  AppRegistration,
+  Counters,
+  Endpoint,
+  Protocol,
+  Simulator,
+  SimulatorOptions,
+  TokenSnapshot
+} from "../Simulator.js"
+import { demoApp, SimulatorError } from "../Simulator.js"
+import * as CounterRegistry from "./counters.js"
+import { decode as decodeDuration } from "./duration.js"
+import * as FaultRegistry from "./faults.js"
+import { fixturesDirectory } from "./fixtures.js"
+import * as Platform from "./platform.js"
+import * as Router from "./router.js"
+
+/** @internal */
+export const defaultMaxBodySize = 64 * 1024
+
+interface Tls {
+  readonly ca: string
+  readonly cert: string
+  readonly key: string
+  readonly clientCert: string
+  readonly clientKey: string
+}
+
+const readFixture = (name: string) =>
+  Effect.tryPromise({
+    try: () => Fs.readFile(Path.join(fixturesDirectory, name), "utf8"),
+    catch: (cause) =>
+      new SimulatorError({
+        reason: "Tls",
+        description: `cannot read test fixture ${name} in ${fixturesDirectory}`,
+        cause
+      })
+  })
+
+const orFixture = (given: string | undefined, name: string) =>
+  given === undefined ? readFixture(name) : Effect.succeed(given)
+
+const loadTls = (options: SimulatorOptions): Effect.Effect<Tls, SimulatorError> =>
+  Effect.all({
+    ca: orFixture(options.tls?.ca, "ca.pem"),
+    cert: orFixture(options.tls?.cert, "server.pem"),
+    key: orFixture(options.tls?.key, "server-key.pem"),
+    clientCert: orFixture(options.tls?.clientCert, "client.pem"),
+    clientKey: orFixture(options.tls?.clientKey, "client-key.pem")
+  })
+
+const invalid = (description: string) => new SimulatorError({ reason: "Options", description })
+
+const durationOption = (
+  name: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration
+): Effect.Effect<number, SimulatorError> => {
+  if (input === undefined) return Effect.succeed(Duration.toMillis(fallback))
+  return Option.match(decodeDuration(input), {
+    onNone: () => Effect.fail(invalid(`${name} is not a valid duration`)),
+    onSome: (d) =>
+      Duration.toMillis(d) > 0 && Duration.isFinite(d)
+        ? Effect.succeed(Duration.toMillis(d))
+        : Effect.fail(invalid(`${name} must be a positive, finite duration`))
+  })
+}
+
+const toApp = (registration: AppRegistration): Platform.App => ({
+  appId: registration.appId,
+  secret: typeof registration.secret === "string" ? Redacted.make(registration.secret) : registration.secret,
+  frozen: registration.frozen ?? false
+})
+
+const urlHost = (host: string): string => {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1"
+  if (host === "::") return "[::1]"
+  return host.includes(":") ? `[${host}]` : host
+}
+
+/** @internal */
+export const make = (
+  options: SimulatorOptions = {}
+): Effect.Effect<Simulator.Service, SimulatorError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const protocol: Protocol = options.protocol ?? "https"
+    const mutualTls = protocol === "https" && (options.tls?.mutual ?? false)
+    const host = options.host ?? "127.0.0.1"
+    const port = options.port ?? 0
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      return yield* invalid(`port ${port} is not between 0 and 65535`)
+    }
+    const maxBodySize = options.maxBodySize ?? defaultMaxBodySize
+    if (!Number.isSafeInteger(maxBodySize) || maxBodySize < 1) {
+      return yield* invalid("maxBodySize must be a positive integer")
+    }
+    const rateLimit = options.rateLimit?.limit ?? 100
+    if (!Number.isSafeInteger(rateLimit) || rateLimit < 0) {
+      return yield* invalid("rateLimit.limit must be a non-negative integer")
+    }
+    const settings: Platform.Settings = {
+      tokenLifetimeMillis: yield* durationOption("tokenLifetime", options.tokenLifetime, Duration.hours(1)),
+      refreshLifetimeMillis: yield* durationOption(
+        "refreshTokenLifetime",
+        options.refreshTokenLifetime,
+        Duration.days(30)
+      ),
+      rateLimit,
+      rateWindowMillis: yield* durationOption("rateLimit.window", options.rateLimit?.window, Duration.seconds(60)),
+      frozenCode: options.frozenCode ?? "100449"
+    }
+    const main = toApp(options.app ?? demoApp)
+    if (main.appId === "") return yield* invalid("the app's appId must not be empty")
+    const tls = yield* loadTls(options)
+
+    const platform = yield* Platform.make(settings, [main, ...(options.apps ?? []).map(toApp)])
+    const faults = yield* FaultRegistry.make(options.faults ?? {})
+    const counters = yield* CounterRegistry.make
+
+    const setFrozen = (frozen: boolean) => (appId: string) =>
+      Effect.flatMap(
+        platform.setFrozen(appId, frozen),
+        (found) => found ? Effect.void : Effect.fail(new Cause.NoSuchElementException(`No app ${appId}`))
+      )
+
+    const control: Router.Control = {
+      registerApp: (app) => platform.registerApp(toApp(app)),
+      freezeApp: setFrozen(true),
+      unfreezeApp: setFrozen(false),
+      revokeTokens: (appId) => appId === undefined ? platform.revokeAll : platform.revoke(appId),
+      setFaults: (endpoint, f) =>
+        endpoint === "all"
+          ? Effect.forEach(["login", "refresh", "devices"] as const, (e: Endpoint) => faults.set(e, f), {
+            discard: true
+          })
+          : faults.set(endpoint, f),
+      clearFaults: faults.clear,
+      counters: Effect.gen(function*() {
+        const table = yield* counters.table
+        const sessions = yield* platform.sessions
+        const now = yield* Clock.currentTimeMillis
+        const tokens: Record<string, TokenSnapshot> = {}
+        for (const s of sessions) {
+          tokens[s.appId] = {
+            appId: s.appId,
+            accessToken: Redacted.make(s.accessToken),
+            refreshToken: Redacted.make(s.refreshToken),
+            issuedAt: s.issuedAt,
+            accessTokenExpiresAt: s.accessExpiresAt,
+            refreshTokenExpiresAt: s.refreshExpiresAt,
+            accessTokenValid: now < s.accessExpiresAt
+          }
+        }
+        const counted: Counters = {
+          requests: table,
+          logins: table.login["ok"] ?? 0,
+          refreshes: table.refresh["ok"] ?? 0,
+          businessCalls: table.devices["ok"] ?? 0,
+          tokens
+        }
+        return counted
+      }),
+      resetCounters: counters.reset
+    }
+
+    const app = Router.make({
+      platform,
+      faults,
+      counters,
+      control,
+      settings: {
+        maxBodySize,
+        appKeyHeader: options.appKeyHeader ?? "app_key",
+        businessErrorKeys: options.businessErrorKeys ?? "error_code",
+        controlApi: options.controlApi ?? true,
+        logRequests: options.logRequests ?? false
+      }
+    })
+
+    let server: Http.Server | undefined
+    const createServer = (): Http.Server => {
+      const created: Http.Server = protocol === "https"
+        ? Https.createServer({
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          requestCert: mutualTls,
+          rejectUnauthorized: mutualTls
+        })
+        : Http.createServer()
+      // `Expect: 100-continue`: refuse an oversized body before the client sends it.
+      created.on("checkContinue", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+        const declared = Number(request.headers["content-length"])
+        if (!(Number.isFinite(declared) && declared > maxBodySize)) {
+          response.writeContinue()
+        }
+        created.emit("request", request, response)
+      })
+      server = created
+      return created
+    }
+
+    const context = yield* Layer.build(NodeHttpServer.layer(createServer, { port, host })).pipe(
+      Effect.mapError((error) =>
+        new SimulatorError({ reason: "Listen", description: `cannot listen on ${host}:${port}`, cause: error })
+      )
+    )
+    // Runs before the server closes: in-flight requests (a long injected latency) must not hold shutdown.
+    yield* Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections()))
+    const httpServer = Context.get(context, HttpServer.HttpServer)
+    yield* HttpServer.serveEffect(app).pipe(Effect.provide(context))
+    const boundPort = httpServer.address._tag === "TcpAddress" ? httpServer.address.port : port
+
+    const credentials: AppCredentials = { appId: main.appId, secret: main.secret }
+    const service: Simulator.Service = {
+      baseUrl: `${protocol}://${urlHost(host)}:${boundPort}`,
+      port: boundPort,
+      protocol,
+      mutualTls,
+      ca: tls.ca,
+      clientCert: tls.clientCert,
+      clientKey: tls.clientKey,
+      app: credentials,
+      ...control
+    }
+    return service
+  })
