@@ -1,0 +1,673 @@
+import { HttpClient, HttpClientError } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import type { Duration } from "effect"
+import { ConfigProvider, Effect, Fiber, Redacted } from "effect"
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+import { IocmHttp } from "../src/index.js"
+import type { TestServer } from "./servers.js"
+import { certs, connectProxy, fixturePath, httpServer, httpsServer, silentServer } from "./servers.js"
+
+const getJson = (url: string) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const response = yield* client.get(url)
+    assert.strictEqual(response.status, 200)
+    return (yield* response.json) as { readonly ok: boolean; readonly client: string | null }
+  })
+
+const withLayer = (options: IocmHttp.Options) => <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
+  Effect.provide(effect, IocmHttp.layer(options))
+
+/** Runs `effect` expecting a transport `RequestError` and returns it. */
+const expectTransportError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const error = yield* Effect.flip(effect)
+    assert(HttpClientError.isHttpClientError(error), `expected an HttpClientError, got ${String(error)}`)
+    assert.strictEqual(error._tag, "RequestError")
+    assert.strictEqual(error.reason, "Transport")
+    assert.isString(error.description)
+    return error as HttpClientError.RequestError & { readonly description: string }
+  })
+
+/** Runs `effect` expecting the layer to fail with `IocmHttpConfigError` and returns it. */
+const expectConfigError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const error = yield* Effect.flip(effect)
+    assert(error instanceof IocmHttp.IocmHttpConfigError, `expected IocmHttpConfigError, got ${String(error)}`)
+    return error
+  })
+
+const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const start = Date.now()
+    const result = yield* effect
+    return [result, Date.now() - start] as const
+  })
+
+/** Waits (real time) until `predicate` holds, for at most two seconds. */
+const eventually = (predicate: () => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 100 && !predicate(); i++) yield* Effect.sleep("20 millis")
+    assert.isTrue(predicate())
+  })
+
+/** a line from the middle of the test client key: must never appear in an error */
+const keyMaterial = certs.clientKey.toString().split("\n")[3]!
+
+const mutualTls = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }
+
+describe("IocmHttp.layer", () => {
+  describe("server verification", () => {
+    it.scopedLive("trusts a server whose certificate the CA issued", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        const body = yield* getJson(`${server.url}/devices`).pipe(withLayer({ ca: certs.ca }))
+        assert.isTrue(body.ok)
+      }))
+
+    it.scopedLive("accepts a CA list and a bundle of several PEM certificates", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        yield* getJson(server.url).pipe(withLayer({ ca: [certs.otherCa, certs.ca] }))
+        yield* getJson(server.url).pipe(withLayer({ ca: Buffer.concat([certs.otherCa, certs.ca]).toString() }))
+      }))
+
+    it.scopedLive("refuses a server whose certificate another CA issued: certificate not trusted", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.otherCa })))
+        assert.include(error.description, "certificate not trusted")
+        assert.include(error.description, "UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+        assert.include(error.message, "certificate not trusted")
+      }))
+
+    it.scopedLive("without ca, trusts only Node's roots, not the test CA", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({})))
+        assert.include(error.description, "certificate not trusted")
+      }))
+
+    it.scopedLive("refuses a certificate for another host name: the name did not match", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
+        assert.include(error.description, "did not match")
+        assert.include(error.description, "ERR_TLS_CERT_ALTNAME_INVALID")
+      }))
+
+    it.scopedLive("verifyHostname: false accepts the mismatching certificate", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const body = yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, verifyHostname: false }))
+        assert.isTrue(body.ok)
+      }))
+
+    it.scopedLive("verifyHostname: false still verifies the chain", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const error = yield* expectTransportError(
+          getJson(server.url).pipe(withLayer({ ca: certs.otherCa, verifyHostname: false }))
+        )
+        assert.include(error.description, "certificate not trusted")
+      }))
+
+    it.scopedLive("serverName checks the certificate against that name instead of the IP", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const body = yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, serverName: "platform.example.test" }))
+        assert.isTrue(body.ok)
+        const error = yield* expectTransportError(
+          getJson(server.url).pipe(withLayer({ ca: certs.ca, serverName: "other.example.test" }))
+        )
+        assert.include(error.description, "did not match")
+      }))
+
+    it.scopedLive("minVersion TLSv1.3 still connects to a TLS 1.3 server", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, minVersion: "TLSv1.3" }))
+      }))
+  })
+
+  describe("mutual TLS", () => {
+    it.scopedLive("presents the client certificate (PEM)", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true })
+        const body = yield* getJson(server.url).pipe(withLayer(mutualTls))
+        assert.strictEqual(body.client, "iocm TEST-ONLY client")
+      }))
+
+    it.scopedLive("accepts the key as Redacted", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true })
+        yield* getJson(server.url).pipe(withLayer({ ...mutualTls, key: Redacted.make(certs.clientKey) }))
+      }))
+
+    it.scopedLive("is refused without a client certificate", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true })
+        const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
+        assert.match(error.description, /closed by the server|refused the TLS handshake/)
+        assert.strictEqual(server.requests(), 0)
+      }))
+
+    it.scopedLive("is refused with a client certificate from another CA", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true })
+        const error = yield* expectTransportError(
+          getJson(server.url).pipe(
+            withLayer({ ca: certs.ca, cert: certs.otherClientCert, key: certs.otherClientKey })
+          )
+        )
+        assert.match(error.description, /closed by the server|refused the TLS handshake/)
+        assert.strictEqual(server.requests(), 0)
+      }))
+
+    it.scopedLive("over TLS 1.2 the refusal names the handshake alert", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true, maxVersion: "TLSv1.2" })
+        const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
+        assert.include(error.description, "refused the TLS handshake")
+        assert.include(error.description, "ALERT")
+      }))
+
+    it.scopedLive("presents a PKCS#12 identity with the right passphrase", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true })
+        const body = yield* getJson(server.url).pipe(
+          withLayer({ ca: certs.ca, pfx: certs.clientP12, passphrase: Redacted.make(certs.p12Passphrase) })
+        )
+        assert.strictEqual(body.client, "iocm TEST-ONLY client")
+      }))
+
+    it.effect("fails at construction with a wrong PKCS#12 passphrase, without repeating it", () =>
+      Effect.gen(function*() {
+        const error = yield* expectConfigError(
+          getJson("https://127.0.0.1:1").pipe(
+            withLayer({ ca: certs.ca, pfx: certs.clientP12, passphrase: Redacted.make("not-the-passphrase") })
+          )
+        )
+        assert.strictEqual(error.option, "passphrase")
+        assert.include(error.message, "wrong passphrase")
+        assert.notInclude(error.message, "not-the-passphrase")
+        assert.notInclude(JSON.stringify(error), "not-the-passphrase")
+      }))
+
+    it.effect("fails at construction with a PKCS#12 file and no passphrase", () =>
+      Effect.gen(function*() {
+        const error = yield* expectConfigError(
+          getJson("https://127.0.0.1:1").pipe(withLayer({ ca: certs.ca, pfx: certs.clientP12 }))
+        )
+        assert.strictEqual(error.option, "passphrase")
+      }))
+
+    it.effect("fails at construction with something that is not PKCS#12", () =>
+      Effect.gen(function*() {
+        const error = yield* expectConfigError(
+          getJson("https://127.0.0.1:1").pipe(
+            withLayer({ pfx: certs.clientCert, passphrase: Redacted.make(certs.p12Passphrase) })
+          )
+        )
+        assert.strictEqual(error.option, "pfx")
+        assert.include(error.reason, "PKCS#12")
+      }))
+
+    it.effect("explains a PKCS#12 file with a legacy cipher that OpenSSL 3 cannot read", () =>
+      Effect.gen(function*() {
+        const legacy = Fs.readFileSync(new URL("fixtures/legacy-rc2.p12", import.meta.url))
+        const error = yield* expectConfigError(
+          getJson("https://127.0.0.1:1").pipe(
+            withLayer({ pfx: legacy, passphrase: Redacted.make(certs.p12Passphrase) })
+          )
+        )
+        assert.strictEqual(error.option, "pfx")
+        assert.include(error.reason, "legacy cipher")
+        assert.include(error.reason, "openssl pkcs12 -legacy")
+      }))
+
+    it.scopedLive("accepts an encrypted PEM key with its passphrase, and fails early on a wrong one", () =>
+      Effect.gen(function*() {
+        const encrypted = Crypto.createPrivateKey(certs.clientKey).export({
+          format: "pem",
+          type: "pkcs8",
+          cipher: "aes-256-cbc",
+          passphrase: "key-secret"
+        })
+        const server = yield* httpsServer({ mutual: true })
+        const options = { ca: certs.ca, cert: certs.clientCert, key: Redacted.make(encrypted) }
+        yield* getJson(server.url).pipe(withLayer({ ...options, passphrase: Redacted.make("key-secret") }))
+        const wrong = yield* expectConfigError(
+          getJson(server.url).pipe(withLayer({ ...options, passphrase: Redacted.make("guess") }))
+        )
+        assert.strictEqual(wrong.option, "passphrase")
+        assert.notInclude(wrong.message, "guess")
+        const missing = yield* expectConfigError(getJson(server.url).pipe(withLayer(options)))
+        assert.strictEqual(missing.option, "passphrase")
+        assert.strictEqual(server.connections(), 1)
+      }))
+  })
+
+  describe("option validation", () => {
+    const fails = (options: IocmHttp.Options, option: IocmHttp.ConfigOption, reason?: RegExp) =>
+      Effect.gen(function*() {
+        const error = yield* expectConfigError(getJson("https://127.0.0.1:1").pipe(withLayer(options)))
+        assert.strictEqual(error.option, option)
+        if (reason) assert.match(error.reason, reason)
+        assert.notInclude(error.message, keyMaterial)
+        return error
+      })
+
+    it.effect("a CA that is not PEM", () => fails({ ca: "not a certificate" }, "ca", /no PEM certificate/))
+    it.effect("a corrupt PEM CA", () =>
+      fails({ ca: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" }, "ca", /not a valid/))
+    it.effect("the bad entry of a CA list is named", () => fails({ ca: [certs.ca, "nope"] }, "ca", /entry 2/))
+    it.effect("an empty CA list", () => fails({ ca: [] }, "ca"))
+    it.effect("a certificate that is not PEM", () =>
+      fails({ cert: "nope", key: certs.clientKey }, "cert", /not a valid PEM certificate/))
+    it.effect("a key that is not PEM", () =>
+      fails({ cert: certs.clientCert, key: "nope" }, "key", /not a valid PEM private key/))
+    it.effect("a key that does not belong to the certificate", () =>
+      fails({ cert: certs.clientCert, key: certs.otherClientKey }, "key", /does not belong/))
+    it.effect("a certificate without its key", () => fails({ cert: certs.clientCert }, "key"))
+    it.effect("a key without its certificate", () => fails({ key: certs.clientKey }, "cert"))
+    it.effect("both pfx and cert", () =>
+      fails({ ...mutualTls, pfx: certs.clientP12, passphrase: Redacted.make(certs.p12Passphrase) }, "pfx"))
+    it.effect("a timeout that is not a positive duration", () =>
+      fails({ timeout: "soon" as Duration.DurationInput }, "timeout", /positive, finite duration/))
+    it.effect("a zero connect timeout", () => fails({ connectTimeout: 0 }, "connectTimeout"))
+    it.effect("a pool of zero connections", () => fails({ connections: 0 }, "connections"))
+    it.effect("a proxy URL that is not http(s), without repeating its credentials", () =>
+      Effect.gen(function*() {
+        const error = yield* fails({ proxy: "socks5://user:hunter2@proxy:1080" }, "proxy")
+        assert.notInclude(error.message, "hunter2")
+      }))
+  })
+
+  describe("timeouts", () => {
+    it.scopedLive("abandons a request that gets no answer, as a transport error", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+        const [error, millis] = yield* elapsed(
+          expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" })))
+        )
+        assert.include(error.description, "timed out")
+        assert.include(error.description, "300ms")
+        assert.isAtLeast(millis, 290)
+        assert.isBelow(millis, 3000)
+        // the request was really abandoned: the server saw the connection go
+        yield* eventually(() => server.abandoned() === 1)
+      }))
+
+    it.scopedLive("interrupting the request aborts it on the wire", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+        yield* Effect.gen(function*() {
+          const fiber = yield* Effect.fork(getJson(server.url))
+          yield* eventually(() => server.requests() === 1)
+          yield* Fiber.interrupt(fiber)
+          yield* eventually(() => server.abandoned() === 1)
+        }).pipe(withLayer({ ca: certs.ca }))
+      }))
+
+    it.scopedLive("gives up connecting after the connect timeout", () =>
+      Effect.gen(function*() {
+        const server = yield* silentServer
+        const [error, millis] = yield* elapsed(
+          expectTransportError(
+            getJson(server.url).pipe(withLayer({ ca: certs.ca, connectTimeout: "300 millis", timeout: "5 seconds" }))
+          )
+        )
+        assert.include(error.description, "connect timed out")
+        assert.include(error.description, "UND_ERR_CONNECT_TIMEOUT")
+        assert.isBelow(millis, 3000)
+      }))
+
+    it.scopedLive("the request timeout covers connecting too", () =>
+      Effect.gen(function*() {
+        const server = yield* silentServer
+        const error = yield* expectTransportError(
+          getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" }))
+        )
+        assert.include(error.description, "request timed out after 300ms")
+      }))
+
+    it.scopedLive("a response body that stalls fails when it has been silent for the timeout", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ behaviour: { _tag: "StallBody" } })
+        const error = yield* Effect.gen(function*() {
+          const client = yield* HttpClient.HttpClient
+          const response = yield* client.get(server.url)
+          return yield* Effect.flip(response.text)
+        }).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" }))
+        assert.strictEqual(error._tag, "ResponseError")
+        assert.include(error.description ?? "", "timed out")
+        assert.include(error.description ?? "", "UND_ERR_BODY_TIMEOUT")
+      }))
+
+    it.scopedLive("a slow answer within the timeout succeeds", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ behaviour: { _tag: "Slow", millis: 100 } })
+        yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "2 seconds" }))
+      }))
+  })
+
+  describe("connection pool", () => {
+    it.scopedLive("reuses one keep-alive connection for sequential requests", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true })
+        yield* Effect.gen(function*() {
+          for (let i = 0; i < 5; i++) {
+            yield* getJson(`${server.url}/devices?i=${i}`)
+            yield* Effect.sleep("5 millis")
+          }
+        }).pipe(withLayer(mutualTls))
+        assert.strictEqual(server.requests(), 5)
+        assert.strictEqual(server.connections(), 1)
+      }))
+
+    it.scopedLive("back-to-back requests share at most two connections", () =>
+      Effect.gen(function*() {
+        // undici opens a second connection once when a request is sent in the very tick the previous body
+        // ended (the first connection is not idle yet); from then on both are reused
+        const server = yield* httpsServer({ mutual: true })
+        yield* Effect.gen(function*() {
+          for (let i = 0; i < 10; i++) yield* getJson(`${server.url}/devices?i=${i}`)
+        }).pipe(withLayer(mutualTls))
+        assert.strictEqual(server.requests(), 10)
+        assert.isAtMost(server.connections(), 2)
+      }))
+
+    it.scopedLive("opens no more connections than the pool allows", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ behaviour: { _tag: "Slow", millis: 50 } })
+        yield* Effect.all(Array.from({ length: 6 }, () => getJson(server.url)), { concurrency: "unbounded" }).pipe(
+          withLayer({ ca: certs.ca, connections: 2 })
+        )
+        assert.strictEqual(server.requests(), 6)
+        assert.strictEqual(server.connections(), 2)
+      }))
+
+    it.scopedLive("closes idle connections after keepAliveTimeout", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        yield* Effect.gen(function*() {
+          yield* getJson(server.url)
+          yield* Effect.sleep("300 millis")
+          yield* getJson(server.url)
+        }).pipe(withLayer({ ca: certs.ca, keepAliveTimeout: "100 millis" }))
+        assert.strictEqual(server.connections(), 2)
+      }))
+  })
+
+  describe("proxy", () => {
+    it.scopedLive("tunnels HTTPS through the proxy with CONNECT, verified end to end", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ mutual: true })
+        const proxy = yield* connectProxy()
+        yield* Effect.gen(function*() {
+          const body = yield* getJson(server.url)
+          assert.strictEqual(body.client, "iocm TEST-ONLY client")
+          yield* Effect.sleep("5 millis")
+          yield* getJson(server.url)
+        }).pipe(withLayer({ ...mutualTls, proxy: proxy.url }))
+        assert.strictEqual(proxy.tunnels(), 1)
+        assert.deepStrictEqual(proxy.targets, [`127.0.0.1:${server.port}`])
+        assert.strictEqual(server.requests(), 2)
+      }))
+
+    it.scopedLive("still refuses an untrusted server behind the proxy", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        const proxy = yield* connectProxy()
+        const error = yield* expectTransportError(
+          getJson(server.url).pipe(withLayer({ ca: certs.otherCa, proxy: proxy.url }))
+        )
+        assert.include(error.description, "certificate not trusted")
+        assert.strictEqual(proxy.tunnels(), 1)
+      }))
+
+    it.scopedLive("still checks the host name behind the proxy", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const proxy = yield* connectProxy()
+        const error = yield* expectTransportError(
+          getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url }))
+        )
+        assert.include(error.description, "did not match")
+        yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url, verifyHostname: false }))
+      }))
+
+    it.scopedLive("bypasses the proxy for hosts in noProxy", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        const proxy = yield* connectProxy()
+        yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url, noProxy: "localhost, 127.0.0.1" }))
+        yield* getJson(server.url).pipe(
+          withLayer({ ca: certs.ca, proxy: proxy.url, noProxy: `127.0.0.1:${server.port}` })
+        )
+        assert.strictEqual(proxy.tunnels(), 0)
+        yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url, noProxy: "127.0.0.1:1" }))
+        assert.strictEqual(proxy.tunnels(), 1)
+      }))
+
+    it.scopedLive("sends the proxy credentials from the URL and never repeats them in errors", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer()
+        const auth = `Basic ${Buffer.from("na:s3cret").toString("base64")}`
+        const proxy = yield* connectProxy({ auth })
+        const withCredentials = proxy.url.replace("http://", "http://na:s3cret@")
+        yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: Redacted.make(withCredentials) }))
+        assert.strictEqual(proxy.tunnels(), 1)
+        const wrong = proxy.url.replace("http://", "http://na:wrong-s3cret@")
+        const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: wrong })))
+        assert.include(error.description, "proxy refused")
+        assert.include(error.description, "407")
+        assert.notInclude(error.message, "wrong-s3cret")
+      }))
+  })
+})
+
+describe("IocmHttp.layerConfig", () => {
+  const withConfig = (entries: Record<string, string>) => <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
+    effect.pipe(
+      Effect.provide(IocmHttp.layerConfig),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+    )
+
+  const pem = {
+    IOCM_CA_FILE: fixturePath("ca.pem"),
+    IOCM_CERT_FILE: fixturePath("client.pem"),
+    IOCM_KEY_FILE: fixturePath("client-key.pem")
+  }
+
+  it.scopedLive("reads the CA, certificate and key files", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer({ mutual: true })
+      const body = yield* getJson(server.url).pipe(withConfig(pem))
+      assert.strictEqual(body.client, "iocm TEST-ONLY client")
+    }))
+
+  it.scopedLive("reads a PKCS#12 file and its passphrase", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer({ mutual: true })
+      const body = yield* getJson(server.url).pipe(withConfig({
+        IOCM_CA_FILE: fixturePath("ca.pem"),
+        IOCM_PFX_FILE: fixturePath("client.p12"),
+        IOCM_PASSPHRASE: certs.p12Passphrase
+      }))
+      assert.strictEqual(body.client, "iocm TEST-ONLY client")
+    }))
+
+  it.scopedLive("reads several CA files, comma separated", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer()
+      yield* getJson(server.url).pipe(
+        withConfig({ IOCM_CA_FILE: `${fixturePath("other-ca.pem")}, ${fixturePath("ca.pem")}` })
+      )
+    }))
+
+  it.effect("a missing file names the variable and the file", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({ ...pem, IOCM_CA_FILE: "/nonexistent/ca.pem" }))
+      )
+      assert.strictEqual(error.variable, "IOCM_CA_FILE")
+      assert.strictEqual(error.path, "/nonexistent/ca.pem")
+      assert.include(error.message, "IOCM_CA_FILE")
+      assert.include(error.message, "file not found")
+    }))
+
+  it.effect("a directory instead of a file", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({ ...pem, IOCM_KEY_FILE: fixturePath("") }))
+      )
+      assert.strictEqual(error.variable, "IOCM_KEY_FILE")
+      assert.include(error.reason, "directory")
+    }))
+
+  it.effect("a file that is not a PEM CA names the variable", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({ ...pem, IOCM_CA_FILE: fixturePath("README.md") }))
+      )
+      assert.strictEqual(error.variable, "IOCM_CA_FILE")
+      assert.strictEqual(error.path, fixturePath("README.md"))
+      assert.include(error.reason, "no PEM certificate")
+    }))
+
+  it.effect("a key file that is not a PEM key names the variable", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({ ...pem, IOCM_KEY_FILE: fixturePath("ca.pem") }))
+      )
+      assert.strictEqual(error.variable, "IOCM_KEY_FILE")
+      assert.include(error.reason, "not a valid PEM private key")
+      assert.notInclude(error.message, "BEGIN CERTIFICATE")
+    }))
+
+  it.effect("a key file that belongs to another certificate", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({ ...pem, IOCM_KEY_FILE: fixturePath("other-client-key.pem") }))
+      )
+      assert.strictEqual(error.variable, "IOCM_KEY_FILE")
+      assert.include(error.reason, "does not belong")
+    }))
+
+  it.effect("a wrong passphrase names IOCM_PASSPHRASE and the file, never the passphrase", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({
+          IOCM_PFX_FILE: fixturePath("client.p12"),
+          IOCM_PASSPHRASE: "letmein-42"
+        }))
+      )
+      assert.strictEqual(error.variable, "IOCM_PASSPHRASE")
+      assert.strictEqual(error.path, fixturePath("client.p12"))
+      assert.include(error.message, "wrong passphrase")
+      assert.notInclude(error.message, "letmein-42")
+      assert.notInclude(String(error), "letmein-42")
+      assert.notInclude(JSON.stringify(error), "letmein-42")
+    }))
+
+  it.effect("a PKCS#12 file and a certificate at once", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({
+          ...pem,
+          IOCM_PFX_FILE: fixturePath("client.p12"),
+          IOCM_PASSPHRASE: certs.p12Passphrase
+        }))
+      )
+      assert.strictEqual(error.variable, "IOCM_PFX_FILE")
+    }))
+
+  it.effect("a timeout that is not a duration is a ConfigError naming IOCM_TIMEOUT", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(getJson("https://127.0.0.1:1").pipe(withConfig({ IOCM_TIMEOUT: "soon" })))
+      assert.strictEqual(error._tag, "ConfigError" as string)
+      assert.include(String(error), "IOCM_TIMEOUT")
+    }))
+
+  it.scopedLive("IOCM_TIMEOUT bounds a stalled request", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+      const error = yield* expectTransportError(
+        getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_TIMEOUT: "300 millis" }))
+      )
+      assert.include(error.description, "timed out after 300ms")
+    }))
+
+  it.scopedLive("IOCM_VERIFY_HOSTNAME=false skips only the name check", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+      yield* expectTransportError(getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem") })))
+      yield* getJson(server.url).pipe(
+        withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_VERIFY_HOSTNAME: "false" })
+      )
+      const error = yield* expectTransportError(
+        getJson(server.url).pipe(
+          withConfig({ IOCM_CA_FILE: fixturePath("other-ca.pem"), IOCM_VERIFY_HOSTNAME: "false" })
+        )
+      )
+      assert.include(error.description, "certificate not trusted")
+    }))
+
+  it.scopedLive("HTTPS_PROXY and NO_PROXY", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer()
+      const proxy = yield* connectProxy()
+      const ca = fixturePath("ca.pem")
+      yield* getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: ca, HTTPS_PROXY: proxy.url }))
+      assert.strictEqual(proxy.tunnels(), 1)
+      yield* getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: ca, HTTPS_PROXY: proxy.url, NO_PROXY: "127.0.0.1" }))
+      assert.strictEqual(proxy.tunnels(), 1)
+      yield* getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: ca, https_proxy: proxy.url }))
+      assert.strictEqual(proxy.tunnels(), 2)
+      yield* getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: ca, HTTPS_PROXY: "" }))
+      assert.strictEqual(proxy.tunnels(), 2)
+    }))
+
+  it.effect("a bad HTTPS_PROXY names the variable", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        getJson("https://127.0.0.1:1").pipe(withConfig({ HTTPS_PROXY: "not a url" }))
+      )
+      assert.strictEqual(error.variable, "HTTPS_PROXY")
+    }))
+})
+
+describe("IocmHttp.layerFetch", () => {
+  const withFetch = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
+    Effect.provide(effect, IocmHttp.layerFetch)
+
+  it.scopedLive("performs requests with fetch", () =>
+    Effect.gen(function*() {
+      const server = yield* httpServer()
+      const body = yield* getJson(server.url).pipe(withFetch)
+      assert.isTrue(body.ok)
+    }))
+
+  it.scopedLive("describes an untrusted certificate the same way", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer()
+      const error = yield* expectTransportError(getJson(server.url).pipe(withFetch))
+      assert.include(error.description, "certificate not trusted")
+    }))
+
+  it.scopedLive("withTimeout abandons a stalled request as a transport error", () =>
+    Effect.gen(function*() {
+      const server: TestServer = yield* httpServer({ _tag: "Stall" })
+      const error = yield* expectTransportError(
+        Effect.gen(function*() {
+          const client = (yield* HttpClient.HttpClient).pipe(IocmHttp.withTimeout("300 millis"))
+          return yield* client.get(server.url)
+        }).pipe(withFetch)
+      )
+      assert.include(error.description, "request timed out after 300ms")
+      yield* eventually(() => server.abandoned() === 1)
+    }))
+})
