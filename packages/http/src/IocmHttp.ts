@@ -60,8 +60,8 @@ export interface Options {
   readonly passphrase?: Redacted.Redacted<string> | undefined
   /**
    * `false` skips only the check that the server's certificate names the host of the URL — for a platform
-   * reached by a bare IP whose certificate names another host. The chain is still verified against `ca`.
-   * Default `true`. Prefer `serverName` when you know the name the certificate carries.
+   * reached by a bare IP whose certificate names another host. The chain is still verified against `ca`,
+   * which is then required. Default `true`. Prefer `serverName` when you know the name the certificate carries.
    */
   readonly verifyHostname?: boolean | undefined
   /**

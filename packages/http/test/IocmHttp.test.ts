@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientError } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import type { Duration } from "effect"
-import { ConfigProvider, Effect, Fiber, Redacted } from "effect"
+import { ConfigProvider, Effect, Fiber, Redacted, Stream } from "effect"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import { IocmHttp } from "../src/index.js"
@@ -274,6 +274,8 @@ describe("IocmHttp.layer", () => {
     it.effect("a key without its certificate", () => fails({ key: certs.clientKey }, "cert"))
     it.effect("both pfx and cert", () =>
       fails({ ...mutualTls, pfx: certs.clientP12, passphrase: Redacted.make(certs.p12Passphrase) }, "pfx"))
+    it.effect("verifyHostname: false without a ca of its own", () =>
+      fails({ verifyHostname: false }, "verifyHostname", /needs ca/))
     it.effect("a timeout that is not a positive duration", () =>
       fails({ timeout: "soon" as Duration.DurationInput }, "timeout", /positive, finite duration/))
     it.effect("a zero connect timeout", () => fails({ connectTimeout: 0 }, "connectTimeout"))
@@ -344,6 +346,12 @@ describe("IocmHttp.layer", () => {
         assert.strictEqual(error._tag, "ResponseError")
         assert.include(error.description ?? "", "timed out")
         assert.include(error.description ?? "", "UND_ERR_BODY_TIMEOUT")
+        const streamError = yield* Effect.gen(function*() {
+          const client = yield* HttpClient.HttpClient
+          const response = yield* client.get(server.url)
+          return yield* Effect.flip(Stream.runDrain(response.stream))
+        }).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" }))
+        assert.include(streamError.description ?? "", "timed out")
       }))
 
     it.scopedLive("a slow answer within the timeout succeeds", () =>

@@ -14,7 +14,7 @@ import * as Tls from "node:tls"
 export type Pem = string | Uint8Array
 
 /** @internal */
-export type TlsOption = "ca" | "cert" | "key" | "pfx" | "passphrase" | "minVersion" | "serverName"
+export type TlsOption = "ca" | "cert" | "key" | "pfx" | "passphrase" | "minVersion" | "serverName" | "verifyHostname"
 
 /** @internal */
 export interface Issue {
@@ -131,6 +131,13 @@ export const makeConnectOptions = (input: TlsInput): Either.Either<ConnectTls, I
   }
   if (input.serverName !== undefined && input.serverName.trim() === "") {
     return Either.left({ option: "serverName", reason: "must not be empty" })
+  }
+  if (input.verifyHostname === false && input.ca === undefined) {
+    return Either.left({
+      option: "verifyHostname",
+      reason: "false needs ca: without the name check, Node's public roots would accept a certificate issued " +
+        "to any web site; trust only the platform's CA"
+    })
   }
   const ca = input.ca === undefined
     ? undefined
