@@ -280,19 +280,18 @@ const describeErrors = (context: Describe.Context) => <E, R>(self: HttpClient.Ht
  * @since 0.1.0
  * @category Combinators
  */
-export const withTimeout =
-  (timeout: Duration.DurationInput) =>
-  <E, R>(self: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> =>
+export const withTimeout = (timeout: Duration.DurationInput) => {
+  const duration = Duration.decode(timeout)
+  const description = `request timed out after ${Duration.format(duration)}`
+  return <E, R>(
+    self: HttpClient.HttpClient.With<E, R>
+  ): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> =>
     HttpClient.transform(self, (effect, request) =>
       Effect.timeoutFail(effect, {
-        duration: timeout,
-        onTimeout: () =>
-          new HttpClientError.RequestError({
-            request,
-            reason: "Transport",
-            description: `request timed out after ${Duration.format(timeout)}`
-          })
+        duration,
+        onTimeout: () => new HttpClientError.RequestError({ request, reason: "Transport", description })
       }))
+}
 
 /**
  * Builds the undici-backed client; its connection pool is closed when the scope closes.
