@@ -1,0 +1,60 @@
+/**
+ * Token expiry over the wire, with the simulator's clock under TestClock: the server reads time
+ * from the `Clock` it was built with, so moving the TestClock expires tokens without sleeping.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, TestClock } from "effect"
+import * as Simulator from "../src/Simulator.js"
+import * as W from "./utils/wire.js"
+
+const demo = { appId: Simulator.demoApp.appId, secret: Simulator.demoApp.secret }
+
+describe("token expiry under TestClock", () => {
+  it.scoped("the access token is refused (403/1010005) once its lifetime has passed", () =>
+    Effect.gen(function*() {
+      const s = yield* Simulator.make()
+      const issued = W.tokens(yield* W.login(s, demo))
+      yield* TestClock.adjust("59 minutes")
+      assert.strictEqual((yield* W.devices(s, { appKey: demo.appId, token: issued.accessToken })).status, 200)
+      yield* TestClock.adjust("1 minute")
+      const expired = yield* W.devices(s, { appKey: demo.appId, token: issued.accessToken })
+      assert.deepStrictEqual(W.errorOf(expired), {
+        status: 403,
+        body: { error_code: "1010005", error_desc: "Invalid access token or appId." }
+      })
+      assert.isFalse((yield* s.counters).tokens[demo.appId]!.accessTokenValid)
+    }))
+
+  it.scoped("the refresh token is refused (401/100006) after 30 days", () =>
+    Effect.gen(function*() {
+      const s = yield* Simulator.make()
+      const issued = W.tokens(yield* W.login(s, demo))
+      yield* TestClock.adjust("30 days")
+      const res = yield* W.refresh(s, { ...demo, refreshToken: issued.refreshToken })
+      assert.deepStrictEqual(W.errorOf(res), {
+        status: 401,
+        body: { error_code: "100006", error_desc: "Refresh access token failed." }
+      })
+      assert.deepStrictEqual((yield* s.counters).tokens, {})
+    }))
+
+  it.scoped("a configured refresh lifetime (24 hours) is honoured", () =>
+    Effect.gen(function*() {
+      const s = yield* Simulator.make({ refreshTokenLifetime: "24 hours" })
+      const issued = W.tokens(yield* W.login(s, demo))
+      yield* TestClock.adjust("23 hours")
+      const renewed = W.tokens(yield* W.refresh(s, { ...demo, refreshToken: issued.refreshToken }))
+      yield* TestClock.adjust("24 hours")
+      assert.strictEqual((yield* W.refresh(s, { ...demo, refreshToken: renewed.refreshToken })).status, 401)
+    }))
+
+  it.scoped("flow control windows follow the clock", () =>
+    Effect.gen(function*() {
+      const s = yield* Simulator.make({ rateLimit: { limit: 2, window: "10 seconds" } })
+      const { accessToken } = W.tokens(yield* W.login(s, demo))
+      const call = Effect.map(W.devices(s, { appKey: demo.appId, token: accessToken }), (r) => r.status)
+      assert.deepStrictEqual([yield* call, yield* call, yield* call], [200, 200, 403])
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(yield* call, 200)
+    }))
+})
