@@ -492,4 +492,7 @@ export const layerConfig: Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigE
 export const layerFetch: Layer.Layer<HttpClient.HttpClient> = Layer.effect(
   HttpClient.HttpClient,
   Effect.map(HttpClient.HttpClient, (client) => client.pipe(describeErrors({}), withTimeout(defaultTimeout)))
-).pipe(Layer.provide(FetchHttpClient.layer))
+).pipe(
+  Layer.provide(FetchHttpClient.layer),
+  Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" }))
+)

@@ -1,4 +1,4 @@
-import { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import type { Duration } from "effect"
 import { ConfigProvider, Effect, Fiber, Redacted, Stream } from "effect"
@@ -678,4 +678,23 @@ describe("IocmHttp.layerFetch", () => {
       assert.include(error.description, "request timed out after 300ms")
       yield* eventually(() => server.abandoned() === 1)
     }))
+})
+
+describe("redirects", () => {
+  const postThroughRedirect = Effect.gen(function*() {
+    const target = yield* httpServer()
+    const redirecting = yield* httpServer({ _tag: "Redirect", location: target.url })
+    const client = yield* HttpClient.HttpClient
+    const response = yield* client.execute(
+      HttpClientRequest.post(redirecting.url).pipe(HttpClientRequest.bodyText("secret=s3cr3t"))
+    )
+    assert.strictEqual(response.status, 307)
+    assert.strictEqual(target.requests(), 0)
+  })
+
+  it.scopedLive("layer does not follow them, so a request body never travels to another address", () =>
+    postThroughRedirect.pipe(Effect.provide(IocmHttp.layer({}))))
+
+  it.scopedLive("layerFetch does not follow them either", () =>
+    postThroughRedirect.pipe(Effect.provide(IocmHttp.layerFetch)))
 })

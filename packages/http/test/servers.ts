@@ -37,6 +37,7 @@ export type Behaviour =
   | { readonly _tag: "Slow"; readonly millis: number }
   | { readonly _tag: "Stall" }
   | { readonly _tag: "StallBody" }
+  | { readonly _tag: "Redirect"; readonly location: string }
 
 export interface TestServer {
   readonly url: string
@@ -78,6 +79,10 @@ const handler =
       case "StallBody": {
         res.writeHead(200, { "content-type": "application/json" })
         res.write("{\"ok\":")
+        return
+      }
+      case "Redirect": {
+        res.writeHead(307, { location: behaviour.location }).end()
         return
       }
     }
