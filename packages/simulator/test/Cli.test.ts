@@ -1,0 +1,296 @@
+/**
+ * The CLI: flag and environment parsing, and the real program started in a child process,
+ * queried with curl (when installed) and Node's `https`, stopped with SIGTERM.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Either, Redacted } from "effect"
+import * as ChildProcess from "node:child_process"
+import { createRequire } from "node:module"
+import * as Path from "node:path"
+import * as Url from "node:url"
+import * as Cli from "../src/internal/cli.js"
+import * as Simulator from "../src/Simulator.js"
+import * as W from "./utils/wire.js"
+
+const parse = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) => Cli.parse(argv, env)
+
+const parsed = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const result = parse(argv, env)
+  if (Either.isLeft(result)) throw new Error(result.left.message)
+  return result.right
+}
+
+const usageError = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const result = parse(argv, env)
+  if (Either.isRight(result)) throw new Error(`expected a usage error for ${argv.join(" ")}`)
+  return result.left.message
+}
+
+describe("CLI parsing", () => {
+  it("defaults: 127.0.0.1:8743, HTTPS, the demo app and a frozen demo app, request logs on", () => {
+    const { demoSecret, help, options } = parsed([])
+    assert.isFalse(help)
+    assert.isTrue(demoSecret)
+    assert.strictEqual(options.port, 8743)
+    assert.strictEqual(options.host, "127.0.0.1")
+    assert.strictEqual(options.protocol, "https")
+    assert.isFalse(options.tls?.mutual)
+    assert.strictEqual(options.app?.appId, Simulator.demoApp.appId)
+    assert.deepStrictEqual(options.apps, [Cli.frozenDemoApp])
+    assert.isTrue(options.logRequests)
+    assert.isTrue(options.controlApi)
+  })
+
+  it("IOCM_APP_ID / IOCM_SECRET set the main app; flags win over the environment", () => {
+    const fromEnv = parsed([], { IOCM_APP_ID: "env-app", IOCM_SECRET: "env-secret", IOCM_SIM_PORT: "9000" })
+    assert.strictEqual(fromEnv.options.app?.appId, "env-app")
+    assert.strictEqual(Redacted.value(fromEnv.options.app?.secret as Redacted.Redacted<string>), "env-secret")
+    assert.isFalse(fromEnv.demoSecret)
+    assert.strictEqual(fromEnv.options.port, 9000)
+    const flags = parsed(["--app-id", "flag-app", "--port=0"], { IOCM_APP_ID: "env-app", IOCM_SIM_PORT: "9000" })
+    assert.strictEqual(flags.options.app?.appId, "flag-app")
+    assert.strictEqual(flags.options.port, 0)
+  })
+
+  it("transport, lifetimes, flow control, frozen code, apps, keys", () => {
+    const { options } = parsed([
+      "--mtls",
+      "--host",
+      "0.0.0.0",
+      "--token-lifetime",
+      "300",
+      "--refresh-lifetime=24h",
+      "--rate-limit",
+      "5",
+      "--rate-window",
+      "10s",
+      "--frozen-code",
+      "100247",
+      "--app",
+      "a1:s1",
+      "--app",
+      "a2:s2:frozen",
+      "--result-keys",
+      "--app-key-header",
+      "x-app-key",
+      "--no-control",
+      "--quiet",
+      "--max-body-size",
+      "1024"
+    ])
+    assert.isTrue(options.tls?.mutual)
+    assert.strictEqual(options.host, "0.0.0.0")
+    assert.isTrue(Duration.equals(Duration.decode(options.tokenLifetime!), Duration.seconds(300)))
+    assert.isTrue(Duration.equals(Duration.decode(options.refreshTokenLifetime!), Duration.hours(24)))
+    assert.strictEqual(options.rateLimit?.limit, 5)
+    assert.isTrue(Duration.equals(Duration.decode(options.rateLimit!.window!), Duration.seconds(10)))
+    assert.strictEqual(options.frozenCode, "100247")
+    assert.deepStrictEqual(options.apps, [
+      { appId: "a1", secret: "s1", frozen: false },
+      { appId: "a2", secret: "s2", frozen: true },
+      Cli.frozenDemoApp
+    ])
+    assert.strictEqual(options.businessErrorKeys, "resultcode")
+    assert.strictEqual(options.appKeyHeader, "x-app-key")
+    assert.isFalse(options.controlApi)
+    assert.isFalse(options.logRequests)
+    assert.strictEqual(options.maxBodySize, 1024)
+    assert.strictEqual(parsed(["--http"]).options.protocol, "http")
+    assert.strictEqual(parsed([], { IOCM_SIM_HTTP: "1" }).options.protocol, "http")
+    assert.isTrue(parsed([], { IOCM_SIM_MTLS: "true" }).options.tls?.mutual)
+  })
+
+  it("faults from --fault and IOCM_SIM_FAULTS, merged per endpoint", () => {
+    const { options } = parsed(
+      [
+        "--fault",
+        "refresh:error=0.3",
+        "--fault",
+        "all:latency=200ms",
+        "--fault",
+        "devices:reset",
+        "--fault=login:times=2"
+      ],
+      { IOCM_SIM_FAULTS: "login:html=0.1,login:truncate" }
+    )
+    const faults = options.faults!
+    assert.strictEqual(faults.refresh?.errorRate, 0.3)
+    assert.isTrue(Duration.equals(Duration.decode(faults.login!.latency!), Duration.millis(200)))
+    assert.isTrue(Duration.equals(Duration.decode(faults.devices!.latency!), Duration.millis(200)))
+    assert.strictEqual(faults.devices?.reset, 1)
+    assert.strictEqual(faults.login?.html, 0.1)
+    assert.strictEqual(faults.login?.truncate, 1)
+    assert.strictEqual(faults.login?.times, 2)
+  })
+
+  it("usage errors name the problem", () => {
+    assert.include(usageError(["--bogus"]), "unknown argument \"--bogus\"")
+    assert.include(usageError(["--port", "http"]), "--port")
+    assert.include(usageError(["--port", "70000"]), "--port")
+    assert.include(usageError(["--port"]), "needs a value")
+    assert.include(usageError(["--token-lifetime", "soon"]), "--token-lifetime")
+    assert.include(usageError(["--token-lifetime", "0"]), "--token-lifetime")
+    assert.include(usageError(["--http", "--mtls"]), "--mtls")
+    assert.include(usageError(["--frozen-code", "1"]), "--frozen-code")
+    assert.include(usageError(["--fault", "nowhere:error"]), "unknown endpoint")
+    assert.include(usageError(["--fault", "login:explode"]), "unknown kind")
+    assert.include(usageError(["--fault", "login:error=2"]), "between 0 and 1")
+    assert.include(usageError(["--fault", "login:latency"]), "needs a duration")
+    assert.include(usageError(["--app", "only-id"]), "--app")
+    assert.include(usageError([], { IOCM_SIM_PORT: "-1" }), "--port")
+  })
+
+  it("--help lists every flag", () => {
+    assert.isTrue(parsed(["--help"]).help)
+    assert.isTrue(parsed(["-h"]).help)
+    for (
+      const flag of [
+        "--port",
+        "--host",
+        "--http",
+        "--mtls",
+        "--app-id",
+        "--secret",
+        "--app ",
+        "--token-lifetime",
+        "--refresh-lifetime",
+        "--rate-limit",
+        "--rate-window",
+        "--frozen-code",
+        "--fault",
+        "--app-key-header",
+        "--result-keys",
+        "--max-body-size",
+        "--no-control",
+        "--quiet",
+        "IOCM_APP_ID",
+        "IOCM_SECRET"
+      ]
+    ) {
+      assert.include(Cli.helpText, flag)
+    }
+  })
+})
+
+// --- the real program in a child process ------------------------------------------------------
+
+const packageRoot = Path.join(Path.dirname(Url.fileURLToPath(import.meta.url)), "..")
+const tsxCli = createRequire(import.meta.url).resolve("tsx/cli")
+
+interface Running {
+  readonly child: ChildProcess.ChildProcess
+  readonly output: () => string
+  readonly baseUrl: string
+}
+
+/** Starts `bin.ts` with tsx and waits for its banner. */
+const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.acquireRelease(
+    Effect.async<Running, Error>((resume) => {
+      const child = ChildProcess.spawn(process.execPath, [tsxCli, "src/bin.ts", ...args], {
+        cwd: packageRoot,
+        env: { ...process.env, IOCM_APP_ID: "", IOCM_SECRET: "", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let output = ""
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString("utf8")
+        const match = /base URL\s+(\S+)/.exec(output)
+        if (match !== null && output.includes("Ctrl-C")) {
+          resume(Effect.succeed({ child, output: () => output, baseUrl: match[1]! }))
+        }
+      }
+      child.stdout.on("data", onData)
+      child.stderr.on("data", onData)
+      child.on("exit", (code) => resume(Effect.fail(new Error(`exited with ${code}: ${output}`))))
+    }).pipe(Effect.timeout("20 seconds")),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  )
+
+const stop = (running: Running, signal: NodeJS.Signals) =>
+  Effect.async<number | null>((resume) => {
+    running.child.on("exit", (code) => resume(Effect.succeed(code)))
+    running.child.kill(signal)
+  }).pipe(Effect.timeout("10 seconds"))
+
+const run = (args: ReadonlyArray<string>) =>
+  Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
+    ChildProcess.execFile(
+      process.execPath,
+      [tsxCli, "src/bin.ts", ...args],
+      { cwd: packageRoot },
+      (error, stdout, stderr) =>
+        resume(Effect.succeed({ code: error === null ? 0 : (error.code as number | null), stdout, stderr }))
+    )
+  })
+
+const curl = (args: ReadonlyArray<string>) =>
+  Effect.async<{ ok: boolean; stdout: string }>((resume) => {
+    ChildProcess.execFile("curl", ["-sS", ...args], (error, stdout) =>
+      resume(Effect.succeed({ ok: error === null, stdout })))
+  })
+
+const hasCurl = ChildProcess.spawnSync("curl", ["--version"]).status === 0
+
+describe("CLI program", () => {
+  it.scopedLive(
+    "prints the base URL and the demo credentials, answers curl, stops cleanly on SIGTERM",
+    () =>
+      Effect.gen(function*() {
+        const running = yield* start(["--port", "0"])
+        assert.match(running.baseUrl, /^https:\/\/127\.0\.0\.1:\d+$/)
+        assert.include(running.output(), `appId=${Simulator.demoApp.appId} secret=${Simulator.demoApp.secret}`)
+        const ca = Path.join(Simulator.fixturesDirectory, "ca.pem")
+        if (hasCurl) {
+          const res = yield* curl([
+            "--cacert",
+            ca,
+            "-d",
+            `appId=${Simulator.demoApp.appId}&secret=${Simulator.demoApp.secret}`,
+            `${running.baseUrl}/iocm/app/sec/v1.1.0/login`
+          ])
+          assert.isTrue(res.ok)
+          const body = JSON.parse(res.stdout) as W.TokenBody
+          assert.strictEqual(body.tokenType, "bearer")
+          assert.strictEqual(body.expiresIn, 3600)
+        }
+        const viaNode = yield* W.login({ baseUrl: running.baseUrl, ca: W.fixture("ca.pem") }, Simulator.demoApp)
+        assert.strictEqual(viaNode.status, 200)
+        const code = yield* stop(running, "SIGTERM")
+        assert.strictEqual(code, 0)
+        assert.include(running.output(), "simulator stopped")
+        // The request log has the line, and no token.
+        assert.include(running.output(), "POST /iocm/app/sec/v1.1.0/login 200 ok")
+        assert.notInclude(running.output(), W.tokens(viaNode).accessToken)
+      }),
+    { timeout: 30_000 }
+  )
+
+  it.scopedLive(
+    "IOCM_APP_ID / IOCM_SECRET: the app is the given one and its secret is not printed; SIGINT stops",
+    () =>
+      Effect.gen(function*() {
+        const running = yield* start(["--port", "0", "--quiet"], {
+          IOCM_APP_ID: "env-app",
+          IOCM_SECRET: "env-secret-value"
+        })
+        assert.include(running.output(), "appId=env-app")
+        assert.notInclude(running.output(), "env-secret-value")
+        const target = { baseUrl: running.baseUrl, ca: W.fixture("ca.pem") }
+        assert.strictEqual((yield* W.login(target, { appId: "env-app", secret: "env-secret-value" })).status, 200)
+        assert.strictEqual((yield* W.login(target, Simulator.demoApp)).status, 401)
+        assert.strictEqual(yield* stop(running, "SIGINT"), 0)
+      }),
+    { timeout: 30_000 }
+  )
+
+  it.scopedLive("--help exits 0; a bad flag exits 2 with a pointer to --help", () =>
+    Effect.gen(function*() {
+      const help = yield* run(["--help"])
+      assert.strictEqual(help.code, 0)
+      assert.include(help.stdout, "--fault <endpoint>:<kind>")
+      const bad = yield* run(["--port", "nope"])
+      assert.strictEqual(bad.code, 2)
+      assert.include(bad.stderr, "--help")
+    }), { timeout: 30_000 })
+})
