@@ -44,7 +44,7 @@ export const transportError = (error: HttpClientError.HttpClientError, known: Re
   new TransportError({
     code: error._tag === "RequestError" ? error.reason : `Response${error.reason}`,
     description: maskSecrets(
-      [error.description, describeCause(error.cause)].filter((s) => s !== undefined && s !== "").join("; "),
+      error.description !== undefined && error.description !== "" ? error.description : describeCause(error.cause),
       known
     )
   })

@@ -1,0 +1,21 @@
+/**
+ * `pnpm example <name>`: runs `examples/<name>.ts`. With no name, or an unknown one, lists the
+ * examples and exits with status 2.
+ */
+import { readdirSync } from "node:fs"
+
+const runner = new Set(["run", "demo"])
+const available = readdirSync(new URL(".", import.meta.url))
+  .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))
+  .map((file) => file.slice(0, -3))
+  .filter((name) => !runner.has(name))
+  .sort()
+
+const name = process.argv[2]
+if (name === undefined || !available.includes(name)) {
+  process.stderr.write(
+    `${name === undefined ? "Name an example" : `No example named "${name}"`}. Available: ${available.join(", ")}\n`
+  )
+  process.exit(2)
+}
+await import(new URL(`./${name}.ts`, import.meta.url).href)

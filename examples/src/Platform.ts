@@ -1,0 +1,47 @@
+/**
+ * Where the examples find a platform: the real one named by the `IOCM_*` variables, or, when
+ * `IOCM_BASE_URL` is unset, a simulator embedded in the process (HTTPS with its test CA).
+ */
+import type { HttpClient } from "@effect/platform"
+import { PlatformConfig } from "@iocm/core"
+import { IocmHttp } from "@iocm/http"
+import { Simulator } from "@iocm/simulator"
+import { Config, Effect, Layer, Option } from "effect"
+
+/** What the examples need: the platform settings and a client that trusts it. */
+export type Platform = PlatformConfig.PlatformConfig | HttpClient.HttpClient
+
+/**
+ * An embedded simulator (with the app of `IOCM_APP_ID` / `IOCM_SECRET`, or the demo app), the
+ * settings pointing at it and a client trusting its test CA.
+ */
+export const layerEmbedded = (
+  options: Simulator.SimulatorOptions = {}
+): Layer.Layer<Platform | Simulator.Simulator, unknown> =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const app = yield* Simulator.appConfig
+    const simulator = yield* Simulator.make({ app, ...options })
+    const platform = Layer.merge(
+      PlatformConfig.layer({ baseUrl: simulator.baseUrl, appId: app.appId, secret: app.secret }),
+      IocmHttp.layer({ ca: simulator.ca, cert: simulator.clientCert, key: simulator.clientKey })
+    )
+    return Layer.merge(platform, Layer.succeed(Simulator.Simulator, simulator))
+  }))
+
+/** The real platform from `IOCM_BASE_URL`, `IOCM_APP_ID`, `IOCM_SECRET` and the TLS variables. */
+export const layerConfigured: Layer.Layer<Platform, unknown> = Layer.merge(
+  PlatformConfig.layerConfig,
+  IocmHttp.layerConfig
+)
+
+/** The configured platform when `IOCM_BASE_URL` is set, else an embedded simulator. */
+export const layer = (options: Simulator.SimulatorOptions = {}): Layer.Layer<Platform, unknown> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Config.option(Config.string("IOCM_BASE_URL")),
+      (baseUrl) => Option.isSome(baseUrl) ? layerConfigured : layerEmbedded(options)
+    )
+  )
+
+/** Shows at most the last 4 characters of a secret value. */
+export const mask = (value: string): string => `****${value.length >= 12 ? value.slice(-4) : ""}`

@@ -1,0 +1,181 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Simulator } from "@iocm/simulator"
+import { Effect, Redacted } from "effect"
+import * as Fs from "node:fs"
+import * as Https from "node:https"
+import type { AddressInfo } from "node:net"
+import { join } from "node:path"
+import { runExample } from "./runExample.js"
+
+const fixture = (name: string) => join(Simulator.fixturesDirectory, name)
+const caFile = fixture("ca.pem")
+
+/** A TLS server that accepts connections and requests but never answers. */
+const stalledServer = Effect.acquireRelease(
+  Effect.async<{ readonly url: string; readonly server: Https.Server }>((resume) => {
+    const server = Https.createServer({
+      cert: Fs.readFileSync(fixture("server.pem")),
+      key: Fs.readFileSync(fixture("server-key.pem"))
+    }, () => {})
+    server.listen(
+      0,
+      "127.0.0.1",
+      () => resume(Effect.succeed({ url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, server }))
+    )
+  }),
+  ({ server }) =>
+    Effect.sync(() => server.closeAllConnections()).pipe(Effect.andThen(Effect.sync(() => server.close())))
+)
+
+const parse = (line: string) => JSON.parse(line) as Record<string, unknown>
+
+describe("pnpm example refresh-token", () => {
+  it.live("logs in and refreshes against the embedded simulator, tokens masked", () =>
+    Effect.gen(function*() {
+      const run = yield* runExample("refresh-token")
+      assert.strictEqual(run.status, 0, run.stderr)
+      const result = parse(run.lastLine)
+      assert.strictEqual(result.ok, true)
+      assert.strictEqual(result.tokenType, "bearer")
+      assert.strictEqual(result.expiresIn, 3600)
+      assert.strictEqual(result.scope, "default")
+      assert.match(String(result.accessToken), /^\*{4}[0-9a-f]{4}$/)
+      assert.match(String(result.refreshToken), /^\*{4}[0-9a-f]{4}$/)
+    }), 30_000)
+
+  it.live("an unknown IOCM_REFRESH_TOKEN is RefreshTokenRejected with exit status 1", () =>
+    Effect.gen(function*() {
+      const run = yield* runExample("refresh-token", { IOCM_REFRESH_TOKEN: "not-a-token-of-this-platform" })
+      assert.strictEqual(run.status, 1)
+      assert.deepStrictEqual(parse(run.lastLine), {
+        ok: false,
+        error: "RefreshTokenRejected",
+        code: "100006",
+        httpStatus: 401
+      })
+      assert.notInclude(run.stdout + run.stderr, "not-a-token-of-this-platform")
+    }), 30_000)
+
+  it.scopedLive(
+    "uses the configured platform with mutual TLS, and fails without a client certificate",
+    () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.make({ tls: { mutual: true } })
+        const env = {
+          IOCM_BASE_URL: simulator.baseUrl,
+          IOCM_APP_ID: simulator.app.appId,
+          IOCM_SECRET: Redacted.value(simulator.app.secret),
+          IOCM_CA_FILE: caFile
+        }
+        const withCertificate = yield* runExample("refresh-token", {
+          ...env,
+          IOCM_CERT_FILE: fixture("client.pem"),
+          IOCM_KEY_FILE: fixture("client-key.pem")
+        })
+        assert.strictEqual(withCertificate.status, 0, withCertificate.stderr)
+        assert.strictEqual(parse(withCertificate.lastLine).ok, true)
+        const counters = yield* simulator.counters
+        assert.strictEqual(counters.logins, 1)
+        assert.strictEqual(counters.refreshes, 1)
+
+        const without = yield* runExample("refresh-token", env)
+        assert.strictEqual(without.status, 1)
+        assert.deepInclude(parse(without.lastLine), { ok: false, error: "TransportError", httpStatus: null })
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "wrong credentials are InvalidCredentials, and the secret is never printed",
+    () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.make()
+        const run = yield* runExample("refresh-token", {
+          IOCM_BASE_URL: simulator.baseUrl,
+          IOCM_APP_ID: simulator.app.appId,
+          IOCM_SECRET: "a-wrong-secret-value",
+          IOCM_CA_FILE: caFile
+        })
+        assert.strictEqual(run.status, 1)
+        assert.deepStrictEqual(parse(run.lastLine), {
+          ok: false,
+          error: "InvalidCredentials",
+          code: "100208",
+          httpStatus: 401
+        })
+        assert.notInclude(run.stdout + run.stderr, "a-wrong-secret-value")
+      }),
+    30_000
+  )
+
+  it.scopedLive("an untrusted server certificate is a TransportError that says so", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.make()
+      const run = yield* runExample("refresh-token", {
+        IOCM_BASE_URL: simulator.baseUrl,
+        IOCM_APP_ID: simulator.app.appId,
+        IOCM_SECRET: Redacted.value(simulator.app.secret),
+        IOCM_CA_FILE: fixture("other-ca.pem")
+      })
+      assert.strictEqual(run.status, 1)
+      assert.strictEqual(parse(run.lastLine).error, "TransportError")
+      assert.include(run.stderr, "not trusted")
+    }), 30_000)
+
+  it.scopedLive(
+    "a certificate for another host name fails, unless IOCM_VERIFY_HOSTNAME=false",
+    () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.make({
+          tls: {
+            cert: Fs.readFileSync(fixture("mismatch.pem"), "utf8"),
+            key: Fs.readFileSync(fixture("mismatch-key.pem"), "utf8")
+          }
+        })
+        const env = {
+          IOCM_BASE_URL: simulator.baseUrl,
+          IOCM_APP_ID: simulator.app.appId,
+          IOCM_SECRET: Redacted.value(simulator.app.secret),
+          IOCM_CA_FILE: caFile
+        }
+        const checked = yield* runExample("refresh-token", env)
+        assert.strictEqual(checked.status, 1)
+        assert.strictEqual(parse(checked.lastLine).error, "TransportError")
+        const unchecked = yield* runExample("refresh-token", { ...env, IOCM_VERIFY_HOSTNAME: "false" })
+        assert.strictEqual(unchecked.status, 0, unchecked.stderr)
+        assert.strictEqual(parse(unchecked.lastLine).ok, true)
+      }),
+    30_000
+  )
+
+  it.scopedLive("a stalled server is abandoned at IOCM_TIMEOUT", () =>
+    Effect.gen(function*() {
+      const { url } = yield* stalledServer
+      const run = yield* runExample("refresh-token", {
+        IOCM_BASE_URL: url,
+        IOCM_APP_ID: "app",
+        IOCM_SECRET: "secret-value",
+        IOCM_CA_FILE: caFile,
+        IOCM_TIMEOUT: "1 second"
+      })
+      assert.strictEqual(run.status, 1)
+      assert.strictEqual(parse(run.lastLine).error, "TransportError")
+      assert.include(run.stderr, "timed out")
+    }), 30_000)
+
+  it.live("plain http to a remote host is refused before anything is sent", () =>
+    Effect.gen(function*() {
+      const run = yield* runExample("refresh-token", {
+        IOCM_BASE_URL: "http://platform.invalid:8743",
+        IOCM_APP_ID: "app",
+        IOCM_SECRET: "secret-value"
+      })
+      assert.strictEqual(run.status, 1)
+      assert.deepStrictEqual(parse(run.lastLine), {
+        ok: false,
+        error: "InvalidPlatformConfig",
+        code: null,
+        httpStatus: null
+      })
+    }), 30_000)
+})
