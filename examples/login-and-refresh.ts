@@ -1,11 +1,12 @@
 /**
  * The smallest use of `@iocm/core`: log in, then refresh once, against the platform named by
- * `IOCM_BASE_URL`, `IOCM_APP_ID` and `IOCM_SECRET`, over the runtime's fetch. This is the snippet
- * of the README; the typecheck compiles it.
+ * `IOCM_BASE_URL`, `IOCM_APP_ID` and `IOCM_SECRET`, over `@iocm/http`'s client (TLS from
+ * `IOCM_CA_FILE`, `IOCM_CERT_FILE`, `IOCM_KEY_FILE`…). This is the snippet of the README; the
+ * typecheck compiles it.
  */
-import { FetchHttpClient } from "@effect/platform"
 import { NodeRuntime } from "@effect/platform-node"
 import { IocmAuth, PlatformConfig } from "@iocm/core"
+import { IocmHttp } from "@iocm/http"
 import { Console, Effect, Layer, Option } from "effect"
 
 const program = Effect.gen(function*() {
@@ -23,6 +24,6 @@ const program = Effect.gen(function*() {
   })
 )
 
-const MainLive = IocmAuth.layer.pipe(Layer.provide(Layer.merge(PlatformConfig.layerConfig, FetchHttpClient.layer)))
+const MainLive = IocmAuth.layer.pipe(Layer.provide(Layer.merge(PlatformConfig.layerConfig, IocmHttp.layerConfig)))
 
 NodeRuntime.runMain(program.pipe(Effect.provide(MainLive)))
