@@ -1,0 +1,271 @@
+/**
+ * The token lifecycle of a Network Application: `yield* TokenService.get` anywhere and receive a
+ * valid access token, without ever thinking about expiry.
+ *
+ * - **No I/O while the token is fresh**: `get` reads a `Ref` and the `Clock`.
+ * - **Proactive**: a background fiber refreshes at `expiresAt − refreshLead − jitter`; it never
+ *   dies, and while the token is valid callers get it at once even if refreshes are failing.
+ * - **Single flight**: at most one login or refresh at a time (the platform invalidates the
+ *   previous access token on each); every caller awaits the same `Deferred`, and the request runs
+ *   in the service's own fiber, so an interrupted caller never cancels it.
+ * - **Retrying**: retryable errors back off exponentially with jitter; a refused, missing or
+ *   expired refresh token leads to one login; credentials and frozen accounts are terminal.
+ * - **Authenticated client**: `authenticated` signs business calls and replays once on 403/1010005.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as IocmAuth from "@iocm/core/IocmAuth"
+import * as PlatformConfig from "@iocm/core/PlatformConfig"
+import type { TokenSet } from "@iocm/core/TokenSet"
+import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as internalAuthenticated from "./internal/authenticated.js"
+import * as internal from "./internal/tokenService.js"
+import * as RefreshPolicy from "./RefreshPolicy.js"
+import type { TokenError } from "./TokenError.js"
+import type { Reason, TokenEvent } from "./TokenEvent.js"
+import type { TokenStore } from "./TokenStore.js"
+
+/**
+ * An access token with its generation, which grows by one with every token obtained: pass it to
+ * `invalidate` when the platform refuses the token, so that only that token is dropped.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export interface AccessToken {
+  readonly token: Redacted.Redacted<string>
+  readonly generation: number
+  /** When the token expires, epoch ms (counted from when its request was sent). */
+  readonly expiresAt: number
+}
+
+/**
+ * The token service.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export interface Service {
+  /**
+   * The current access token. Fresh: at once, no I/O. Inside the forced window, expired or absent:
+   * awaits the login or refresh in flight (starting one if none), and falls back to the current
+   * token if that fails while it is still valid. After a terminal error: fails at once.
+   */
+  readonly get: Effect.Effect<AccessToken, TokenError>
+  /** Forces a refresh (or joins the one in flight) and clears a terminal state; fails with its error. */
+  readonly refresh: Effect.Effect<AccessToken, TokenError>
+  /**
+   * Drops the access token if it is still the one of `generation` (compare-and-invalidate) and
+   * starts obtaining a new one; `true` when it dropped it. The refresh token is kept.
+   */
+  readonly invalidate: (generation: number, reason?: Reason | undefined) => Effect.Effect<boolean>
+  /** The token set in force, if any. */
+  readonly current: Effect.Effect<Option.Option<TokenSet>>
+  /** Every change of the token state, from the moment the stream is run. */
+  readonly changes: Stream.Stream<TokenEvent>
+  /** The policy in force. */
+  readonly policy: RefreshPolicy.RefreshPolicy
+}
+
+/**
+ * The token service as a service.
+ *
+ * @since 0.1.0
+ * @category Tags
+ */
+export class TokenService extends Context.Tag("@iocm/cache/TokenService")<TokenService, Service>() {}
+
+/**
+ * Builds the service in the current scope; closing the scope interrupts its background fiber and
+ * any login or refresh in flight.
+ *
+ * @since 0.1.0
+ * @category Constructors
+ */
+export const make: (
+  policy?: RefreshPolicy.Options | RefreshPolicy.RefreshPolicy | undefined
+) => Effect.Effect<Service, never, IocmAuth.IocmAuth | TokenStore | Scope.Scope> = internal.make
+
+/**
+ * The service, from the auth API and a token store (`TokenStore.layerMemory` for one process).
+ *
+ * @example
+ * ```ts
+ * import { RefreshPolicy, TokenService, TokenStore } from "@iocm/cache"
+ * import { Layer } from "effect"
+ *
+ * const TokensLive = TokenService.layer(RefreshPolicy.make({ refreshLead: "5 minutes" })).pipe(
+ *   Layer.provide(TokenStore.layerMemory)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layer = (
+  policy?: RefreshPolicy.Options | RefreshPolicy.RefreshPolicy | undefined
+): Layer.Layer<TokenService, never, IocmAuth.IocmAuth | TokenStore> => Layer.scoped(TokenService, make(policy))
+
+/**
+ * The service with its policy read through `Config` (see `RefreshPolicy.config`).
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layerConfig: Layer.Layer<TokenService, ConfigError, IocmAuth.IocmAuth | TokenStore> = Layer.scoped(
+  TokenService,
+  Effect.flatMap(RefreshPolicy.config, make)
+)
+
+/**
+ * The current access token (see `Service.get`).
+ *
+ * @since 0.1.0
+ * @category Accessors
+ */
+export const get: Effect.Effect<AccessToken, TokenError, TokenService> = Effect.flatMap(
+  TokenService,
+  (service) => service.get
+)
+
+/**
+ * Forces a refresh (see `Service.refresh`).
+ *
+ * @since 0.1.0
+ * @category Accessors
+ */
+export const refresh: Effect.Effect<AccessToken, TokenError, TokenService> = Effect.flatMap(
+  TokenService,
+  (service) => service.refresh
+)
+
+/**
+ * Compare-and-invalidate (see `Service.invalidate`).
+ *
+ * @since 0.1.0
+ * @category Accessors
+ */
+export const invalidate = (
+  generation: number,
+  reason?: Reason | undefined
+): Effect.Effect<boolean, never, TokenService> =>
+  Effect.flatMap(TokenService, (service) => service.invalidate(generation, reason))
+
+/**
+ * The token set in force, if any.
+ *
+ * @since 0.1.0
+ * @category Accessors
+ */
+export const current: Effect.Effect<Option.Option<TokenSet>, never, TokenService> = Effect.flatMap(
+  TokenService,
+  (service) => service.current
+)
+
+/**
+ * The stream of token events (see `TokenEvent`).
+ *
+ * @since 0.1.0
+ * @category Accessors
+ */
+export const changes: Stream.Stream<TokenEvent, never, TokenService> = Stream.unwrap(
+  Effect.map(TokenService, (service) => service.changes)
+)
+
+/**
+ * Signs every request of `client` with the given service and settings: the app-key header and
+ * `Authorization: Bearer`. On 403/1010005 or 401/100002 it invalidates the generation it sent,
+ * awaits a fresh token (single flight) and replays the request once; a second refusal is returned
+ * as is. Requests with a streamed body are not replayed.
+ *
+ * @since 0.1.0
+ * @category Combinators
+ */
+export const authenticatedWith = (
+  service: Service,
+  settings: Pick<PlatformConfig.Settings, "appId" | "appKeyHeader">
+) =>
+<E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | TokenError, R> =>
+  internalAuthenticated.make(client, service, settings)
+
+/**
+ * The authenticated client over `client`, with the service and the app key from the context (see
+ * `authenticatedWith`). `Authorization` stays redacted in spans and logs.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient, HttpClientRequest } from "@effect/platform"
+ * import { TokenService } from "@iocm/cache"
+ * import { PlatformConfig, Wire } from "@iocm/core"
+ * import { Effect } from "effect"
+ *
+ * const devices = Effect.gen(function*() {
+ *   const config = yield* PlatformConfig.PlatformConfig
+ *   const client = yield* TokenService.authenticated(
+ *     (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)))
+ *   )
+ *   return yield* client.get(Wire.devicesPath, { urlParams: { pageNo: 0, pageSize: 10 } })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category Combinators
+ */
+export const authenticated = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>
+): Effect.Effect<
+  HttpClient.HttpClient.With<E | TokenError, R>,
+  never,
+  TokenService | PlatformConfig.PlatformConfig
+> =>
+  Effect.gen(function*() {
+    const service = yield* TokenService
+    const config = yield* PlatformConfig.PlatformConfig
+    return internalAuthenticated.make(client, service, config)
+  })
+
+/**
+ * Replaces the `HttpClient` in the context with its authenticated version (see `authenticated`).
+ * As `HttpClient.HttpClient` can only fail with `HttpClientError`, a `TokenError` surfaces as a
+ * `RequestError` with reason `"Transport"` whose `cause` is the `TokenError`; use `authenticated`
+ * to keep it typed.
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layerAuthenticatedClient: Layer.Layer<
+  HttpClient.HttpClient,
+  never,
+  HttpClient.HttpClient | TokenService | PlatformConfig.PlatformConfig
+> = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.gen(function*() {
+    const client = yield* authenticated(yield* HttpClient.HttpClient)
+    return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+      (request) =>
+        Effect.flatMap(request, (request) =>
+          client.execute(request).pipe(
+            Effect.mapError((error) =>
+              HttpClientError.isHttpClientError(error)
+                ? error
+                : new HttpClientError.RequestError({
+                  request,
+                  reason: "Transport",
+                  cause: error,
+                  description: error.message
+                })
+            )
+          )),
+      Effect.succeed
+    )
+  })
+)

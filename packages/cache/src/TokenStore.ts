@@ -1,0 +1,109 @@
+/**
+ * Where `TokenService` keeps the token state between refreshes: the latest token set (with the
+ * refresh token to use next) and its generation. The default keeps it in memory; a shared store
+ * (Redis, a database) lets a fleet of processes that share one appId share one token, because the
+ * platform allows only one valid access token per app.
+ *
+ * A shared store implements `get` and `set` over the encoded `StoredToken` (it is a Schema, so
+ * `Schema.encode(StoredToken)` gives plain JSON) and `withLock`, a fleet-wide critical section
+ * around each login or refresh. Inside the lock `TokenService` reads the store first and adopts a
+ * token another process has already obtained instead of asking the platform again.
+ *
+ * @since 0.1.0
+ */
+import { TokenSet } from "@iocm/core/TokenSet"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+
+/**
+ * The stored state: the token set in force, whose `refreshToken` is the one to use next (kept from
+ * an earlier response when the newest had none, with its original expiry), and its generation,
+ * which grows by one with every access token obtained.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export class StoredToken extends Schema.Class<StoredToken>("@iocm/cache/StoredToken")({
+  tokens: TokenSet,
+  generation: Schema.Int.pipe(Schema.nonNegative())
+}) {}
+
+/**
+ * A store could not be read, written or locked. `TokenService` logs it and carries on without the
+ * store: the platform stays the source of truth.
+ *
+ * @since 0.1.0
+ * @category Errors
+ */
+export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@iocm/cache/TokenStoreError")(
+  "TokenStoreError",
+  {
+    operation: Schema.Literal("get", "set", "lock"),
+    description: Schema.String,
+    cause: Schema.optional(Schema.Defect)
+  }
+) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `TokenStoreError (${this.operation}): ${this.description}`
+  }
+}
+
+/**
+ * A token store.
+ *
+ * @since 0.1.0
+ * @category Models
+ */
+export interface Service {
+  /** The stored state, if any. */
+  readonly get: Effect.Effect<Option.Option<StoredToken>, TokenStoreError>
+  /** Replaces the stored state. */
+  readonly set: (token: StoredToken) => Effect.Effect<void, TokenStoreError>
+  /**
+   * Runs a login or refresh inside a critical section shared by every process using the store.
+   * Absent for a store private to one process, where `TokenService`'s own single flight suffices.
+   */
+  readonly withLock?: (<A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>) | undefined
+}
+
+/**
+ * The token store as a service.
+ *
+ * @since 0.1.0
+ * @category Tags
+ */
+export class TokenStore extends Context.Tag("@iocm/cache/TokenStore")<TokenStore, Service>() {}
+
+/**
+ * An in-memory store over a `Ref`, optionally seeded.
+ *
+ * @since 0.1.0
+ * @category Constructors
+ */
+export const makeMemory = (initial?: StoredToken | undefined): Effect.Effect<Service> =>
+  Effect.map(Ref.make(Option.fromNullable(initial)), (ref) => ({
+    get: Ref.get(ref),
+    set: (token: StoredToken) => Ref.set(ref, Option.some(token))
+  }))
+
+/**
+ * The default store: in memory, private to this process.
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, makeMemory())
+
+/**
+ * An in-memory store seeded with a state, e.g. to start from a token obtained elsewhere.
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layerMemoryFrom = (initial: StoredToken): Layer.Layer<TokenStore> =>
+  Layer.effect(TokenStore, makeMemory(initial))

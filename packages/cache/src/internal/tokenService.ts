@@ -1,0 +1,652 @@
+/**
+ * The token state machine behind `TokenService`: a `Ref` read by callers, one worker fiber owned
+ * by the service's scope doing every login and refresh, a `Deferred` per flight.
+ *
+ * @internal
+ */
+import * as IocmAuth from "@iocm/core/IocmAuth"
+import * as IocmError from "@iocm/core/IocmError"
+import { TokenSet } from "@iocm/core/TokenSet"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import type * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as RefreshPolicy from "../RefreshPolicy.js"
+import { ExpiredOnArrival, isTerminal, type TerminalError, type TokenError } from "../TokenError.js"
+import { type Operation, type Reason, TokenEvent } from "../TokenEvent.js"
+import type { AccessToken, Service } from "../TokenService.js"
+import { StoredToken, TokenStore, type TokenStoreError } from "../TokenStore.js"
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+// ---------------------------------------------------------------------------------------------
+
+/** @internal */
+export const refreshTotal = Metric.counter("iocm_token_refresh_total", {
+  description: "Refresh attempts, by outcome (success or the error's tag) and reason.",
+  incremental: true
+})
+
+/** @internal */
+export const loginTotal = Metric.counter("iocm_token_login_total", {
+  description: "Login attempts, by outcome (success or the error's tag) and reason.",
+  incremental: true
+})
+
+/** @internal */
+export const durationSeconds = Metric.histogram(
+  "iocm_token_refresh_duration_seconds",
+  MetricBoundaries.exponential({ start: 0.005, factor: 2, count: 14 }),
+  "Duration of login and refresh requests, seconds, by operation."
+)
+
+/** @internal */
+export const secondsToExpiry = Metric.gauge("iocm_token_seconds_to_expiry", {
+  description: "Seconds until the current access token expires, as of the last change or wake-up."
+})
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+interface Entry {
+  readonly stored: StoredToken
+  readonly access: AccessToken
+  readonly windows: RefreshPolicy.Windows
+}
+
+interface Pending {
+  readonly deferred: Deferred.Deferred<AccessToken, TokenError>
+  readonly reason: Reason
+}
+
+interface State {
+  /** Hot path: callers get `hit` at once while `now < freshUntil`. */
+  readonly freshUntil: number
+  readonly hit: Effect.Effect<AccessToken, TokenError>
+  /** The token set in force (kept after `invalidate` for its refresh token). */
+  readonly entry: Entry | undefined
+  /** The access token of `entry` was invalidated. */
+  readonly revoked: boolean
+  /** The flight requested or in progress. */
+  readonly pending: Pending | undefined
+  /** Back-off: no flight is started on demand before `holdUntil`; callers without a valid token get `holdCause`. */
+  readonly holdUntil: number
+  readonly holdCause: Cause.Cause<TokenError> | undefined
+  readonly terminal: TerminalError | undefined
+  /** Consecutive failed attempts. */
+  readonly failures: number
+  /** Highest generation seen. */
+  readonly generation: number
+}
+
+const neverFresh = Number.NEGATIVE_INFINITY
+
+const freshness = (entry: Entry | undefined, revoked: boolean, terminal: TerminalError | undefined) =>
+  entry === undefined || revoked || terminal !== undefined ? neverFresh : entry.windows.forcedAt
+
+const isValid = (state: State, now: number): boolean =>
+  state.entry !== undefined && !state.revoked && state.terminal === undefined && now < state.entry.windows.expiresAt
+
+class AttemptFailure {
+  readonly _tag = "AttemptFailure"
+  constructor(readonly operation: Operation, readonly error: TokenError) {}
+}
+
+interface Obtained {
+  readonly operation: Operation
+  readonly stored: StoredToken
+  readonly refreshToken: "rotated" | "kept" | "none"
+  readonly adopted: boolean
+  readonly sentAt: number
+}
+
+interface Timer {
+  readonly at: number
+  readonly reason: Reason
+}
+
+type Decision =
+  | { readonly _tag: "Hit"; readonly access: AccessToken }
+  | { readonly _tag: "Fail"; readonly cause: Cause.Cause<TokenError> }
+  | { readonly _tag: "Await"; readonly deferred: Deferred.Deferred<AccessToken, TokenError>; readonly start: boolean }
+
+const iso = (millis: number) => Number.isFinite(millis) ? new Date(millis).toISOString() : String(millis)
+
+const errorCode = (error: TokenError): string => error.code
+
+/** @internal */
+export const make = (
+  policyInput?: RefreshPolicy.Options | RefreshPolicy.RefreshPolicy | undefined
+): Effect.Effect<Service, never, IocmAuth.IocmAuth | TokenStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const policy = RefreshPolicy.make(policyInput)
+    const auth = yield* IocmAuth.IocmAuth
+    const store = yield* TokenStore
+    const clock: Clock.Clock = yield* Effect.clock
+    const events = yield* Effect.acquireRelease(PubSub.sliding<TokenEvent>(1024), PubSub.shutdown)
+    const wake = yield* Queue.sliding<void>(1)
+    const requestTimeout = policy.requestTimeout
+    const now = () => clock.unsafeCurrentTimeMillis()
+
+    const makeEntry = (stored: StoredToken, random: number): Entry => ({
+      stored,
+      access: {
+        token: stored.tokens.accessToken,
+        generation: stored.generation,
+        expiresAt: stored.tokens.expiresAt
+      },
+      windows: RefreshPolicy.windows(policy, stored.tokens, random)
+    })
+
+    const storeGet = store.get.pipe(
+      Effect.catchAll((error: TokenStoreError) =>
+        Effect.as(
+          Effect.logWarning("Token store could not be read; carrying on without it", error.message),
+          Option.none()
+        )
+      )
+    )
+    const storeSet = (stored: StoredToken) =>
+      store.set(stored).pipe(
+        Effect.catchAll((error: TokenStoreError) =>
+          Effect.logWarning("Token store could not be written; carrying on without it", error.message)
+        )
+      )
+
+    // -- initial state: adopt what the store holds ------------------------------------------
+    const initial = yield* storeGet
+    let initialTimer: Timer | undefined
+    let initialEntry: Entry | undefined
+    if (Option.isSome(initial)) {
+      initialEntry = makeEntry(initial.value, yield* Random.next)
+      if (now() < initialEntry.windows.expiresAt) {
+        initialTimer = { at: initialEntry.windows.refreshAt, reason: "proactive" }
+        yield* Effect.logInfo("Access token adopted from the token store").pipe(
+          Effect.annotateLogs({
+            generation: initialEntry.access.generation,
+            expiresAt: iso(initialEntry.windows.expiresAt),
+            refreshAt: iso(initialEntry.windows.refreshAt)
+          })
+        )
+      }
+    }
+    const initialState: State = {
+      freshUntil: freshness(initialEntry, false, undefined),
+      hit: initialEntry === undefined ? Effect.die("no token") : Effect.succeed(initialEntry.access),
+      entry: initialEntry,
+      revoked: false,
+      pending: undefined,
+      holdUntil: 0,
+      holdCause: undefined,
+      terminal: undefined,
+      failures: 0,
+      generation: initialEntry?.stored.generation ?? 0
+    }
+    const ref = yield* Ref.make(initialState)
+
+    const publish = (event: TokenEvent) => PubSub.publish(events, event)
+
+    // -- callers ----------------------------------------------------------------------------
+    const newPending = (reason: Reason): Pending => ({
+      deferred: Deferred.unsafeMake<AccessToken, TokenError>(FiberId.none),
+      reason
+    })
+
+    const decideGet = (state: State, at: number): readonly [Decision, State] => {
+      if (state.terminal !== undefined) {
+        return [{ _tag: "Fail", cause: Cause.fail(state.terminal) }, state]
+      }
+      if (at < state.freshUntil && state.entry !== undefined) {
+        return [{ _tag: "Hit", access: state.entry.access }, state]
+      }
+      if (state.pending !== undefined) {
+        return [{ _tag: "Await", deferred: state.pending.deferred, start: false }, state]
+      }
+      if (at < state.holdUntil) {
+        if (isValid(state, at)) return [{ _tag: "Hit", access: state.entry!.access }, state]
+        if (state.holdCause !== undefined) return [{ _tag: "Fail", cause: state.holdCause }, state]
+      }
+      const pending = newPending(state.entry === undefined ? "cold" : "forced")
+      return [{ _tag: "Await", deferred: pending.deferred, start: true }, { ...state, pending }]
+    }
+
+    const await_ = (deferred: Deferred.Deferred<AccessToken, TokenError>, start: boolean) =>
+      start ? Effect.zipRight(Queue.offer(wake, void 0), Deferred.await(deferred)) : Deferred.await(deferred)
+
+    // A failed flight does not withhold a token that is still valid.
+    const orValid = (error: TokenError): Effect.Effect<AccessToken, TokenError> =>
+      Effect.flatMap(Ref.get(ref), (state) =>
+        !isTerminal(error) && isValid(state, now()) ? Effect.succeed(state.entry!.access) : Effect.fail(error))
+
+    const slowGet: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() => {
+      const at = now()
+      return Effect.flatMap(
+        Ref.modify(ref, (state) =>
+          decideGet(state, at)),
+        (decision) => {
+          switch (decision._tag) {
+            case "Hit":
+              return Effect.succeed(decision.access)
+            case "Fail":
+              return Effect.failCause(decision.cause)
+            case "Await":
+              return Effect.catchAll(await_(decision.deferred, decision.start), orValid)
+          }
+        }
+      )
+    })
+
+    // The hot path: one `Ref.get` and one clock read; the result is precomputed.
+    const get: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
+      Ref.get(ref),
+      (state) => clock.unsafeCurrentTimeMillis() < state.freshUntil ? state.hit : slowGet
+    )
+
+    const refresh: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
+      Ref.modify(ref, (state): readonly [Decision, State] => {
+        const cleared: State = {
+          ...state,
+          terminal: undefined,
+          holdUntil: 0,
+          holdCause: undefined,
+          freshUntil: freshness(state.entry, state.revoked, undefined)
+        }
+        if (state.pending !== undefined) {
+          return [{ _tag: "Await", deferred: state.pending.deferred, start: false }, cleared]
+        }
+        const pending = newPending("explicit")
+        return [{ _tag: "Await", deferred: pending.deferred, start: true }, { ...cleared, pending }]
+      }),
+      (decision) => decision._tag === "Await" ? await_(decision.deferred, decision.start) : Effect.die("unreachable")
+    )
+
+    const invalidate = (generation: number, reason: Reason = "invalidated"): Effect.Effect<boolean> =>
+      Effect.suspend(() => {
+        const at = now()
+        return Effect.flatMap(
+          Ref.modify(ref, (state): readonly [{ dropped: boolean; start: boolean }, State] => {
+            if (state.entry === undefined || state.revoked || state.entry.access.generation !== generation) {
+              return [{ dropped: false, start: false }, state]
+            }
+            const dropped: State = { ...state, revoked: true, freshUntil: neverFresh }
+            if (state.pending !== undefined || state.terminal !== undefined || at < state.holdUntil) {
+              return [{ dropped: true, start: false }, dropped]
+            }
+            return [{ dropped: true, start: true }, { ...dropped, pending: newPending(reason) }]
+          }),
+          ({ dropped, start }) =>
+            !dropped ? Effect.succeed(false) : Effect.gen(function*() {
+              if (start) yield* Queue.offer(wake, void 0)
+              yield* publish(TokenEvent.Invalidated({ reason, generation }))
+              yield* Effect.logInfo("Access token invalidated").pipe(Effect.annotateLogs({ reason, generation }))
+              return true
+            })
+        )
+      })
+
+    const current = Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.entry?.stored.tokens))
+
+    // -- the flight: one login or refresh (with the login fallback) -------------------------
+    const call = (
+      operation: Operation,
+      reason: Reason,
+      effect: Effect.Effect<TokenSet, IocmError.RefreshError>,
+      attributes: Record<string, unknown> = {}
+    ): Effect.Effect<TokenSet, IocmError.RefreshError> =>
+      Effect.gen(function*() {
+        const startedAt = now()
+        const exit = yield* effect.pipe(
+          Effect.timeoutFail({
+            duration: requestTimeout,
+            onTimeout: () =>
+              new IocmError.TransportError({
+                code: "Timeout",
+                description: `No answer to the ${operation} request within ${Duration.format(requestTimeout)}.`
+              })
+          }),
+          Effect.exit
+        )
+        const outcome = Exit.isSuccess(exit)
+          ? "success"
+          : Option.match(Cause.failureOption(exit.cause), { onNone: () => "defect", onSome: (error) => error._tag })
+        yield* Metric.update(Metric.tagged(durationSeconds, "operation", operation), (now() - startedAt) / 1000)
+        yield* Metric.increment(
+          Metric.tagged(
+            Metric.tagged(operation === "login" ? loginTotal : refreshTotal, "outcome", outcome),
+            "reason",
+            reason
+          )
+        )
+        yield* Effect.annotateCurrentSpan("outcome", outcome)
+        return yield* exit
+      }).pipe(Effect.withSpan(`iocm.token.${operation}`, { attributes: { reason, ...attributes } }))
+
+    const login = (reason: Reason, attributes?: Record<string, unknown>) =>
+      call("login", reason, auth.login, attributes).pipe(
+        Effect.mapError((error) => new AttemptFailure("login", error as TokenError))
+      )
+
+    /** Keeps the old refresh token (with its own expiry) when a response carries none. */
+    const rotate = (
+      fresh: TokenSet,
+      base: TokenSet | undefined
+    ): { readonly tokens: TokenSet; readonly refreshToken: "rotated" | "kept" | "none" } => {
+      if (Option.isSome(fresh.refreshToken)) return { tokens: fresh, refreshToken: "rotated" }
+      if (base === undefined || Option.isNone(base.refreshToken) || Option.isNone(base.refreshExpiresAt)) {
+        return { tokens: fresh, refreshToken: "none" }
+      }
+      const lifetime = base.refreshExpiresAt.value - fresh.issuedAt
+      if (lifetime <= 0) return { tokens: fresh, refreshToken: "none" }
+      return {
+        tokens: new TokenSet({
+          accessToken: fresh.accessToken,
+          refreshToken: base.refreshToken,
+          tokenType: fresh.tokenType,
+          scope: fresh.scope,
+          expiresIn: fresh.expiresIn,
+          issuedAt: fresh.issuedAt,
+          refreshTokenLifetimeMillis: lifetime
+        }),
+        refreshToken: "kept"
+      }
+    }
+
+    const withoutRefreshToken = (stored: StoredToken): StoredToken =>
+      new StoredToken({
+        generation: stored.generation,
+        tokens: new TokenSet({ ...stored.tokens, refreshToken: Option.none() })
+      })
+
+    const flightBody = (reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
+      Effect.gen(function*() {
+        const state = yield* Ref.get(ref)
+        const local = state.entry?.stored
+        const shared = Option.getOrUndefined(yield* storeGet)
+        const sentAt = now()
+        // Another process sharing the store may already have a newer token: adopt it.
+        if (
+          shared !== undefined && shared.generation > Math.max(state.generation, local?.generation ?? 0) &&
+          sentAt < shared.tokens.expiresAt - Duration.toMillis(policy.forcedWindow)
+        ) {
+          return { operation: "refresh", stored: shared, refreshToken: "kept", adopted: true, sentAt } as const
+        }
+        const base = shared !== undefined && shared.generation > (local?.generation ?? 0) ? shared : local
+        const generation = Math.max(state.generation, base?.generation ?? 0) + 1
+        const done = (operation: Operation, fresh: TokenSet) => {
+          const rotated = rotate(fresh, operation === "refresh" ? base?.tokens : undefined)
+          const stored = new StoredToken({ tokens: rotated.tokens, generation })
+          return Effect.as(
+            storeSet(stored),
+            {
+              operation,
+              stored,
+              refreshToken: rotated.refreshToken,
+              adopted: false,
+              sentAt
+            } as const
+          )
+        }
+        const refreshToken = base?.tokens.refreshToken ?? Option.none<Redacted.Redacted<string>>()
+        if (base === undefined) {
+          return yield* Effect.flatMap(login(reason), (fresh) => done("login", fresh))
+        }
+        if (Option.isNone(refreshToken)) {
+          return yield* Effect.flatMap(login(reason, { refreshToken: "missing" }), (fresh) => done("login", fresh))
+        }
+        const refreshExpiresAt = Option.getOrElse(base.tokens.refreshExpiresAt, () => 0)
+        if (sentAt >= refreshExpiresAt) {
+          return yield* Effect.flatMap(login(reason, { refreshToken: "expired" }), (fresh) => done("login", fresh))
+        }
+        const refreshed = yield* call("refresh", reason, auth.refresh(refreshToken.value)).pipe(Effect.either)
+        if (refreshed._tag === "Right") return yield* done("refresh", refreshed.right)
+        const error = refreshed.left
+        if (error._tag !== "RefreshTokenRejected") {
+          return yield* Effect.fail(new AttemptFailure("refresh", error))
+        }
+        // Drop the refused refresh token, then log in — once.
+        const dropped = withoutRefreshToken(base)
+        yield* storeSet(dropped)
+        yield* Ref.update(ref, (s) =>
+          s.entry !== undefined && s.entry.stored.generation === base.generation
+            ? { ...s, entry: { ...s.entry, stored: dropped } }
+            : s)
+        yield* Effect.logWarning("Refresh token refused by the platform; logging in").pipe(
+          Effect.annotateLogs({ reason, generation: base.generation, code: error.code })
+        )
+        return yield* Effect.flatMap(login("rejected-token"), (fresh) => done("login", fresh))
+      })
+
+    // Runs the flight inside the store's lock; if the lock cannot be taken, without it.
+    const flight = (reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
+      Effect.gen(function*() {
+        const withLock = store.withLock
+        if (withLock === undefined) return yield* flightBody(reason)
+        let outcome: Exit.Exit<Obtained, AttemptFailure> | undefined
+        yield* withLock(Effect.tap(Effect.exit(flightBody(reason)), (exit) => {
+          outcome = exit
+        })).pipe(
+          Effect.catchAll((error) =>
+            Effect.logWarning("Token store lock failed", error.message).pipe(Effect.annotateLogs({ reason }))
+          )
+        )
+        return yield* (outcome ?? flightBody(reason))
+      })
+
+    // -- the worker: every flight runs here, in the service's scope --------------------------
+    const onSuccess = (pending: Pending, obtained: Obtained): Effect.Effect<Timer | undefined> =>
+      Effect.gen(function*() {
+        const at = now()
+        const entry = makeEntry(obtained.stored, yield* Random.next)
+        const { expiresAt } = entry.windows
+        if (expiresAt <= at) {
+          const error = new ExpiredOnArrival({
+            code: "ExpiredOnArrival",
+            description: "The access token expired before the answer arrived.",
+            expiresIn: obtained.stored.tokens.expiresIn,
+            latencyMillis: at - obtained.sentAt
+          })
+          return yield* onFailure(pending, Cause.fail(new AttemptFailure(obtained.operation, error)), entry)
+        }
+        // A token already due for refresh: do not spin, back off.
+        const state = yield* Ref.get(ref)
+        const due = entry.windows.refreshAt <= at
+        const nextAt = due
+          ? at + Duration.toMillis(RefreshPolicy.retryDelay(policy, state.failures + 1, yield* Random.next))
+          : entry.windows.refreshAt
+        yield* Ref.set(ref, {
+          freshUntil: entry.windows.forcedAt,
+          hit: Effect.succeed(entry.access),
+          entry,
+          revoked: false,
+          pending: undefined,
+          holdUntil: due ? nextAt : 0,
+          holdCause: undefined,
+          terminal: undefined,
+          failures: due ? state.failures + 1 : 0,
+          generation: Math.max(state.generation, entry.access.generation)
+        })
+        yield* Deferred.succeed(pending.deferred, entry.access)
+        yield* Metric.set(secondsToExpiry, (expiresAt - at) / 1000)
+        const generation = entry.access.generation
+        const annotations = {
+          reason: pending.reason,
+          generation,
+          expiresAt: iso(expiresAt),
+          refreshAt: iso(nextAt)
+        }
+        if (obtained.adopted) {
+          yield* publish(TokenEvent.Adopted({ generation, expiresAt, refreshAt: nextAt }))
+          yield* Effect.logInfo("Access token adopted from the token store").pipe(Effect.annotateLogs(annotations))
+        } else if (obtained.operation === "login") {
+          yield* publish(TokenEvent.LoggedIn({ reason: pending.reason, generation, expiresAt, refreshAt: nextAt }))
+          yield* Effect.logInfo("Logged in").pipe(Effect.annotateLogs(annotations))
+        } else {
+          yield* publish(
+            TokenEvent.Refreshed({
+              reason: pending.reason,
+              generation,
+              expiresAt,
+              refreshAt: nextAt,
+              refreshToken: obtained.refreshToken
+            })
+          )
+          yield* Effect.logInfo("Access token refreshed").pipe(
+            Effect.annotateLogs({ ...annotations, refreshToken: obtained.refreshToken })
+          )
+        }
+        if (due) {
+          yield* Effect.logWarning("The new access token is already due for refresh; backing off").pipe(
+            Effect.annotateLogs(annotations)
+          )
+        }
+        return { at: nextAt, reason: "proactive" as const }
+      })
+
+    const onFailure = (
+      pending: Pending,
+      cause: Cause.Cause<AttemptFailure>,
+      arrived?: Entry
+    ): Effect.Effect<Timer | undefined> =>
+      Effect.gen(function*() {
+        const at = now()
+        const failure = Cause.failureOption(cause)
+        const state = yield* Ref.get(ref)
+        const entry = arrived ?? state.entry
+        const errorCause: Cause.Cause<TokenError> = Cause.map(cause, (f) => f.error)
+        if (Option.isSome(failure) && isTerminal(failure.value.error)) {
+          const error = failure.value.error
+          yield* Ref.set(ref, {
+            ...state,
+            entry,
+            freshUntil: neverFresh,
+            pending: undefined,
+            terminal: error,
+            failures: state.failures + 1
+          })
+          yield* Deferred.fail(pending.deferred, error)
+          yield* publish(TokenEvent.Terminal({ reason: pending.reason, operation: failure.value.operation, error }))
+          yield* Effect.logError(
+            "Token acquisition failed for good; callers fail at once until TokenService.refresh is called",
+            error.message
+          ).pipe(
+            Effect.annotateLogs({
+              reason: pending.reason,
+              operation: failure.value.operation,
+              error: error._tag,
+              code: errorCode(error)
+            })
+          )
+          return undefined
+        }
+        const attempt = state.failures + 1
+        let retryAt = at + Duration.toMillis(RefreshPolicy.retryDelay(policy, attempt, yield* Random.next))
+        // While the token is valid, retry no later than the start of the forced window.
+        if (entry !== undefined && !state.revoked && at < entry.windows.forcedAt) {
+          retryAt = Math.min(retryAt, entry.windows.forcedAt)
+        }
+        yield* Ref.set(ref, {
+          ...state,
+          entry,
+          freshUntil: freshness(entry, arrived === undefined ? state.revoked : false, undefined),
+          hit: entry === undefined ? state.hit : Effect.succeed(entry.access),
+          revoked: arrived === undefined ? state.revoked : false,
+          pending: undefined,
+          holdUntil: retryAt,
+          holdCause: errorCause,
+          failures: attempt,
+          generation: Math.max(state.generation, entry?.access.generation ?? 0)
+        })
+        yield* Deferred.failCause(pending.deferred, errorCause)
+        const annotations = {
+          reason: pending.reason,
+          attempt,
+          retryAt: iso(retryAt)
+        }
+        if (Option.isSome(failure)) {
+          const { error, operation } = failure.value
+          yield* publish(TokenEvent.Failed({ reason: pending.reason, operation, error, attempt, retryAt }))
+          yield* Effect.logWarning(
+            isValid({ ...state, entry }, at)
+              ? "Token refresh failed; serving the still-valid token and retrying"
+              : "Token acquisition failed; retrying",
+            error.message
+          ).pipe(Effect.annotateLogs({ ...annotations, operation, error: error._tag, code: errorCode(error) }))
+        } else {
+          yield* Effect.logError("Token acquisition died; retrying", cause).pipe(Effect.annotateLogs(annotations))
+        }
+        return { at: retryAt, reason: pending.reason }
+      })
+
+    const attempt = (reason: Reason): Effect.Effect<Timer | undefined> =>
+      Effect.gen(function*() {
+        const pending = yield* Ref.modify(ref, (state): readonly [Pending, State] => {
+          if (state.pending !== undefined) return [state.pending, state]
+          const pending = newPending(reason)
+          return [pending, { ...state, pending }]
+        })
+        const exit = yield* Effect.exit(flight(pending.reason))
+        return yield* Exit.match(exit, {
+          onSuccess: (obtained) => onSuccess(pending, obtained),
+          onFailure: (cause) => onFailure(pending, cause)
+        })
+      })
+
+    let timer: Timer | undefined = initialTimer
+    const step: Effect.Effect<void> = Effect.gen(function*() {
+      const state = yield* Ref.get(ref)
+      const at = now()
+      if (state.entry !== undefined && !state.revoked) {
+        yield* Metric.set(secondsToExpiry, (state.entry.windows.expiresAt - at) / 1000)
+      }
+      if (state.pending !== undefined) {
+        timer = yield* attempt(state.pending.reason)
+      } else if (timer !== undefined && state.terminal === undefined) {
+        if (at >= timer.at) {
+          timer = yield* attempt(timer.reason)
+        } else {
+          yield* Effect.timeoutOption(Queue.take(wake), Duration.millis(timer.at - at))
+        }
+      } else {
+        yield* Queue.take(wake)
+      }
+    }).pipe(
+      // The worker never dies: an unexpected defect is logged, and the loop goes on after a pause.
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.zipRight(
+          Effect.logError("Token worker failed unexpectedly; carrying on", cause),
+          Effect.sleep(policy.retryBase)
+        )
+      )
+    )
+
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(
+        Ref.get(ref),
+        (state) => state.pending === undefined ? Effect.void : Deferred.interrupt(state.pending.deferred)
+      )
+    )
+    yield* Effect.forkScoped(Effect.interruptible(Effect.forever(step)))
+
+    return {
+      get,
+      refresh,
+      invalidate,
+      current,
+      changes: Stream.fromPubSub(events),
+      policy
+    }
+  })

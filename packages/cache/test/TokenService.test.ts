@@ -1,0 +1,653 @@
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Cause,
+  Chunk,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Random,
+  Redacted,
+  Ref,
+  Stream,
+  TestClock
+} from "effect"
+import * as RefreshPolicy from "../src/RefreshPolicy.js"
+import * as TokenEvent from "../src/TokenEvent.js"
+import * as TokenService from "../src/TokenService.js"
+import * as TokenStore from "../src/TokenStore.js"
+import * as FakeAuth from "./utils/FakeAuth.js"
+
+const minutes = (n: number) => n * 60_000
+const seconds = (n: number) => n * 1000
+
+/** Builds the service in the test's scope, with a seeded `Random`. */
+const build = (
+  fake: FakeAuth.FakeAuth,
+  policy?: RefreshPolicy.Options,
+  store: Layer.Layer<TokenStore.TokenStore> = TokenStore.layerMemory
+) =>
+  TokenService.make(policy).pipe(
+    Effect.provide(Layer.merge(fake.layer, store)),
+    Effect.withRandom(Random.make("iocm"))
+  )
+
+const value = (token: TokenService.AccessToken) => Redacted.value(token.token)
+
+/** Lets forked fibers run without moving the clock. */
+const settle = Effect.forEach(Array.from({ length: 20 }), () => Effect.yieldNow(), { discard: true })
+
+describe("TokenService.get", () => {
+  it.scoped("logs in on the first call, then serves the token with no I/O", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const service = yield* build(fake)
+      const first = yield* service.get
+      assert.strictEqual(value(first), "at-1")
+      assert.strictEqual(first.generation, 1)
+      assert.strictEqual(first.expiresAt, seconds(3600))
+      yield* TestClock.adjust(minutes(40))
+      for (let i = 0; i < 1000; i++) {
+        const again = yield* service.get
+        assert.strictEqual(again, first)
+      }
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.refreshes(), 0)
+    }))
+
+  it.scoped("10 000 concurrent callers on an expired token: exactly one request, one token for all", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "1 second" })
+      // A stored token that expired an hour ago, whose refresh token is still good.
+      yield* TestClock.setTime(minutes(180))
+      const expired = new TokenStore.StoredToken({
+        generation: 7,
+        tokens: FakeAuth.tokenSet({ accessToken: "old", refreshToken: "rt-old", issuedAt: minutes(60) })
+      })
+      const service = yield* build(fake, {}, TokenStore.layerMemoryFrom(expired))
+      const fiber = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 10_000 }), () => service.get, { concurrency: "unbounded" })
+      )
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      const tokens = yield* Fiber.join(fiber)
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(fake.logins(), 0)
+      assert.strictEqual(fake.calls[0]?.refreshToken, "rt-old")
+      assert.strictEqual(tokens.length, 10_000)
+      const first = tokens[0]!
+      assert.strictEqual(value(first), "at-1")
+      assert.strictEqual(first.generation, 8)
+      assert.isTrue(tokens.every((token) => token === first))
+    }))
+
+  it.scoped("a cold herd shares one login", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "2 seconds" })
+      const service = yield* build(fake)
+      const fiber = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 1000 }), () => service.get, { concurrency: "unbounded" })
+      )
+      yield* settle
+      yield* TestClock.adjust("2 seconds")
+      const tokens = yield* Fiber.join(fiber)
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.maxInFlight(), 1)
+      assert.isTrue(tokens.every((token) => value(token) === "at-1"))
+    }))
+
+  it.scoped("interrupting the first waiter does not cancel the shared login", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "1 second" })
+      const service = yield* build(fake)
+      const first = yield* Effect.fork(service.get)
+      yield* settle
+      const others = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 5 }), () => service.get, { concurrency: "unbounded" })
+      )
+      yield* settle
+      yield* Fiber.interrupt(first)
+      yield* TestClock.adjust("1 second")
+      const tokens = yield* Fiber.join(others)
+      assert.deepStrictEqual(tokens.map(value), ["at-1", "at-1", "at-1", "at-1", "at-1"])
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.interrupted(), 0)
+    }))
+
+  it.scoped("a caller that times out does not poison the flight", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "5 seconds" })
+      const service = yield* build(fake)
+      const impatient = yield* Effect.fork(Effect.timeoutOption(service.get, "1 second"))
+      const patient = yield* Effect.fork(service.get)
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(Option.isNone(yield* Fiber.join(impatient)))
+      yield* TestClock.adjust("4 seconds")
+      assert.strictEqual(value(yield* Fiber.join(patient)), "at-1")
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(value(yield* service.get), "at-1")
+    }))
+})
+
+describe("TokenService background refresh", () => {
+  it.scoped("fires inside the lead window, and get does no I/O before it", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const service = yield* build(fake)
+      yield* service.get
+      // lead 10 min, jitter up to 2 min: due between 48 and 50 minutes.
+      yield* TestClock.adjust(minutes(47))
+      const before = yield* service.get
+      assert.strictEqual(before.generation, 1)
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login"])
+      yield* TestClock.adjust(minutes(3))
+      assert.strictEqual(fake.refreshes(), 1)
+      const refreshedAt = fake.calls[1]!.at
+      assert.isTrue(refreshedAt >= minutes(48) && refreshedAt <= minutes(50), `refreshed at ${refreshedAt}`)
+      assert.strictEqual(fake.calls[1]!.refreshToken, "rt-1")
+      const after = yield* service.get
+      assert.strictEqual(value(after), "at-2")
+      assert.strictEqual(after.generation, 2)
+      assert.strictEqual(after.expiresAt, refreshedAt + seconds(3600))
+      // ...and keeps doing so, once per token: every 48 to 50 minutes, so 7 times in 350 minutes.
+      yield* TestClock.adjust(minutes(60 * 5))
+      assert.strictEqual(fake.refreshes(), 7)
+      assert.strictEqual(fake.logins(), 1)
+    }))
+
+  it.scoped("counts expiry from when the request was sent, not when the answer arrived", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "20 seconds" })
+      const service = yield* build(fake, { jitter: 0, requestTimeout: "1 minute" })
+      const fiber = yield* Effect.fork(service.get)
+      yield* settle
+      yield* TestClock.adjust("20 seconds")
+      const token = yield* Fiber.join(fiber)
+      assert.strictEqual(token.expiresAt, seconds(3600))
+      yield* TestClock.adjust(minutes(50) - seconds(20) - 1)
+      assert.strictEqual(fake.refreshes(), 0)
+      yield* TestClock.adjust(1)
+      assert.strictEqual(fake.refreshes(), 1)
+    }))
+
+  it.scoped("the jitter comes from Random: the same seed gives the same schedule", () =>
+    Effect.gen(function*() {
+      const schedule = (seed: string) =>
+        Effect.gen(function*() {
+          const fake = FakeAuth.make()
+          const service = yield* TokenService.make().pipe(
+            Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory)),
+            Effect.withRandom(Random.make(seed))
+          )
+          yield* service.get
+          yield* TestClock.adjust(minutes(50))
+          const at = fake.calls[1]!.at
+          yield* TestClock.setTime(0)
+          return at
+        }).pipe(Effect.scoped)
+      const a = yield* schedule("a")
+      const a2 = yield* schedule("a")
+      assert.strictEqual(a, a2)
+      const fixed = yield* Effect.gen(function*() {
+        const fake = FakeAuth.make()
+        const service = yield* TokenService.make().pipe(
+          Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory)),
+          Effect.withRandom(Random.fixed([0.5]))
+        )
+        yield* service.get
+        yield* TestClock.adjust(minutes(50))
+        return fake.calls[1]!.at
+      }).pipe(Effect.scoped)
+      assert.strictEqual(fixed, minutes(50) - minutes(1))
+    }))
+})
+
+describe("TokenService failures", () => {
+  it.scoped("a refresh failing while the token is valid: the old token is served, attempts back off", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.refresh = () => FakeAuth.fail(FakeAuth.transport())
+      const service = yield* build(fake, { jitter: 0 })
+      const first = yield* service.get
+      yield* TestClock.adjust(minutes(50))
+      assert.strictEqual(fake.refreshes(), 1)
+      // Every get is served at once with the still-valid token.
+      for (let i = 0; i < 100; i++) {
+        assert.strictEqual(yield* service.get, first)
+      }
+      yield* TestClock.adjust(minutes(9) + seconds(29))
+      const attempts = fake.calls.filter((call) => call.operation === "refresh").map((call) => call.at)
+      // Back-off: exponential from 500 ms, capped at 30 s, never below 500 ms: no storm.
+      const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!)
+      gaps.forEach((gap, i) => {
+        assert.isTrue(gap >= 500, `gap ${i} = ${gap}`)
+        assert.isTrue(gap <= Math.min(30_000, 500 * 2 ** i), `gap ${i} = ${gap}`)
+      })
+      assert.isTrue(attempts.length >= 19 && attempts.length <= 60, `${attempts.length} attempts`)
+      assert.strictEqual(fake.maxInFlight(), 1)
+      assert.strictEqual(yield* service.get, first)
+      assert.strictEqual(fake.logins(), 1)
+    }))
+
+  it.scoped("inside the forced window callers wait for the attempt, then get the still-valid token", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "2 seconds" })
+      fake.refresh = () => FakeAuth.fail(FakeAuth.internal())
+      const service = yield* build(fake, { jitter: 0, forcedWindow: "30 seconds", refreshLead: "20 seconds" })
+      const loginFiber = yield* Effect.fork(service.get)
+      yield* settle
+      yield* TestClock.adjust("2 seconds")
+      const first = yield* Fiber.join(loginFiber)
+      // forced window = min(30 s, lead 20 s): from 3580 s. The proactive refresh starts at 3580 s too.
+      yield* TestClock.adjust(seconds(3580) - seconds(2) + 1)
+      assert.strictEqual(fake.refreshes(), 1)
+      const waiting = yield* Effect.fork(service.get)
+      yield* settle
+      assert.isNull(yield* Fiber.poll(waiting).pipe(Effect.map(Option.getOrNull)))
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual(yield* Fiber.join(waiting), first)
+      assert.strictEqual(fake.refreshes(), 1)
+    }))
+
+  it.scoped("with no valid token, a failure is served to callers only for its back-off", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.login = (n) => n <= 2 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
+      const service = yield* build(fake, { retryBase: "1 second", retryCap: "1 second" })
+      const error = yield* Effect.flip(service.get)
+      assert.strictEqual(error._tag, "TransportError")
+      // During the back-off: the same failure, no new request.
+      const again = yield* Effect.flip(service.get)
+      assert.strictEqual(again, error)
+      assert.strictEqual(fake.logins(), 1)
+      // The worker retries after the back-off (it fails again), then again (it succeeds).
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(fake.logins(), 2)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(fake.logins(), 3)
+      assert.strictEqual(value(yield* service.get), "at-1")
+      assert.strictEqual(fake.logins(), 3)
+    }))
+
+  it.scoped("RefreshTokenRejected: the refresh token is dropped and exactly one login follows", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.refresh = (n) => n === 1 ? FakeAuth.fail(FakeAuth.rejected()) : FakeAuth.ok()
+      const service = yield* build(fake, { jitter: 0 })
+      yield* service.get
+      yield* TestClock.adjust(minutes(50))
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login"])
+      const token = yield* service.get
+      assert.strictEqual(value(token), "at-2")
+      assert.strictEqual(token.generation, 2)
+      // The next refresh uses the refresh token of that login.
+      yield* TestClock.adjust(minutes(50))
+      assert.strictEqual(fake.calls[3]?.refreshToken, "rt-2")
+      assert.strictEqual(fake.logins(), 2)
+    }))
+
+  it.scoped("RefreshTokenRejected then a failing login: callers get the login's error, once", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.login = (n) => n === 1 ? FakeAuth.ok() : FakeAuth.fail(FakeAuth.internal())
+      fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
+      const service = yield* build(fake, { jitter: 0, retryBase: "10 seconds", retryCap: "10 seconds" })
+      const first = yield* service.get
+      const error = yield* Effect.flip(service.refresh)
+      assert.strictEqual(error._tag, "PlatformInternalError")
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login"])
+      // The refused refresh token is gone: the retry goes straight to login.
+      assert.isTrue(Option.isNone(Option.flatMap(yield* service.current, (tokens) => tokens.refreshToken)))
+      yield* TestClock.adjust("10 seconds")
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login", "login"])
+      // Meanwhile the still-valid token is served.
+      assert.strictEqual(yield* service.get, first)
+    }))
+
+  it.scoped("a missing refresh token, or one past its lifetime, leads to a login", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ refreshTokenLifetime: "90 minutes" })
+      fake.login = (n) => FakeAuth.ok({ refreshToken: n !== 1 })
+      const service = yield* build(fake, { jitter: 0 })
+      yield* service.get
+      yield* TestClock.adjust(minutes(50))
+      // No refresh token: login.
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "login"])
+      yield* TestClock.adjust(minutes(50))
+      // rt-2 (issued at 50 min, valid 90 min) is still good at 100 min: refresh, which rotates to rt-3.
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "login", "refresh"])
+      fake.refresh = () => FakeAuth.ok({ refreshToken: false })
+      yield* TestClock.adjust(minutes(50))
+      // rt-3 issued at 100 min: still good at 150 min; the answer has no refresh token: rt-3 is kept.
+      assert.strictEqual(fake.calls[3]?.refreshToken, "rt-3")
+      yield* TestClock.adjust(minutes(50))
+      // At 200 min rt-3 (issued at 100 min, 90 min lifetime) has expired: login.
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), [
+        "login",
+        "login",
+        "refresh",
+        "refresh",
+        "login"
+      ])
+    }))
+
+  it.scoped("InvalidCredentials is terminal: no retries, callers fail at once until refresh is called", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.login = (n) => n === 1 ? FakeAuth.fail(FakeAuth.invalidCredentials()) : FakeAuth.ok()
+      const service = yield* build(fake)
+      const error = yield* Effect.flip(service.get)
+      assert.strictEqual(error._tag, "InvalidCredentials")
+      yield* TestClock.adjust(minutes(120))
+      for (let i = 0; i < 10; i++) {
+        assert.strictEqual(yield* Effect.flip(service.get), error)
+      }
+      assert.strictEqual(fake.logins(), 1)
+      // Fixed (e.g. the secret was corrected): an explicit refresh leaves the terminal state.
+      const token = yield* service.refresh
+      assert.strictEqual(value(token), "at-1")
+      assert.strictEqual(yield* service.get, token)
+      assert.strictEqual(fake.logins(), 2)
+    }))
+
+  it.scoped("a terminal error during a proactive refresh fails callers at once, even with a valid token", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.refresh = () => FakeAuth.fail(FakeAuth.applicationFrozen())
+      const service = yield* build(fake, { jitter: 0 })
+      yield* service.get
+      yield* TestClock.adjust(minutes(50))
+      assert.strictEqual((yield* Effect.flip(service.get))._tag, "ApplicationFrozen")
+      yield* TestClock.adjust(minutes(60))
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(fake.logins(), 1)
+    }))
+
+  it.scoped("a request that takes longer than requestTimeout is abandoned as a TransportError", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "1 minute" })
+      const service = yield* build(fake, { requestTimeout: "10 seconds" })
+      const fiber = yield* Effect.fork(Effect.flip(service.get))
+      yield* settle
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TransportError")
+      assert.strictEqual(error.code, "Timeout")
+      assert.strictEqual(fake.interrupted(), 1)
+    }))
+
+  it.scoped("the worker survives a defect in IocmAuth", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.login = (n) => n === 1 ? { _tag: "Die" } : FakeAuth.ok()
+      const service = yield* build(fake, { retryBase: "1 second", retryCap: "1 second" })
+      const exit = yield* Effect.exit(service.get)
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(value(yield* service.get), "at-1")
+    }))
+
+  it.scoped("a token that expired on arrival is not asked for again at once", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ expiresIn: 1, latency: "2 seconds" })
+      const service = yield* build(fake, { retryBase: "1 second", retryCap: "8 seconds" })
+      const fiber = yield* Effect.fork(Effect.flip(service.get))
+      yield* settle
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "ExpiredOnArrival")
+      assert.strictEqual(fake.logins(), 1)
+      // Retries are spaced by the back-off, not back to back.
+      yield* TestClock.adjust("30 seconds")
+      const gaps = fake.calls.slice(1).map((call, i) => call.at - fake.calls[i]!.at)
+      assert.isTrue(gaps.every((gap) => gap >= 3000), `gaps ${gaps}`)
+      assert.isTrue(fake.calls.length <= 10, `${fake.calls.length} calls`)
+    }))
+
+  it.scoped("a short-lived token is refreshed ahead of expiry, not in a loop", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ expiresIn: 5 })
+      const service = yield* build(fake)
+      yield* service.get
+      yield* TestClock.adjust("60 seconds")
+      // Refresh between 1.25 and 2.5 s into each 5-second token: 24 to 48 refreshes in a minute.
+      assert.isTrue(fake.refreshes() >= 24 && fake.refreshes() <= 48, `${fake.refreshes()} refreshes`)
+      const token = yield* service.get
+      assert.isTrue(token.expiresAt > seconds(60))
+    }))
+})
+
+describe("TokenService.invalidate", () => {
+  it.scoped("drops the token only if it is still the one of that generation", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const service = yield* build(fake)
+      const first = yield* service.get
+      assert.isTrue(yield* service.invalidate(first.generation))
+      const second = yield* service.get
+      assert.strictEqual(second.generation, 2)
+      assert.strictEqual(fake.calls[1]?.refreshToken, "rt-1")
+      // A stale generation is ignored.
+      assert.isFalse(yield* service.invalidate(first.generation))
+      assert.strictEqual(yield* service.get, second)
+      assert.strictEqual(fake.refreshes(), 1)
+    }))
+
+  it.scoped("starts the new flight at once", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "1 second" })
+      const service = yield* build(fake)
+      const fiber = yield* Effect.fork(service.get)
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      const first = yield* Fiber.join(fiber)
+      yield* service.invalidate(first.generation, "1010005")
+      yield* settle
+      assert.strictEqual(fake.refreshes(), 1)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* service.get).generation, 2)
+    }))
+})
+
+describe("TokenService rotation and store", () => {
+  it.scoped("the newest refresh token is used next; a response without one keeps the old", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const service = yield* build(fake, { jitter: 0 })
+      yield* service.get
+      yield* service.refresh
+      assert.strictEqual(fake.calls[1]?.refreshToken, "rt-1")
+      fake.refresh = () => FakeAuth.ok({ refreshToken: false })
+      yield* service.refresh
+      assert.strictEqual(fake.calls[2]?.refreshToken, "rt-2")
+      const tokens = Option.getOrThrow(yield* service.current)
+      assert.strictEqual(Redacted.value(tokens.accessToken), "at-3")
+      assert.strictEqual(Redacted.value(Option.getOrThrow(tokens.refreshToken)), "rt-2")
+      // The kept refresh token keeps its own expiry.
+      assert.strictEqual(Option.getOrThrow(tokens.refreshExpiresAt), Duration.toMillis(Duration.days(30)))
+      yield* service.refresh
+      assert.strictEqual(fake.calls[3]?.refreshToken, "rt-2")
+    }))
+
+  it.scoped("the new refresh token is stored before the new access token is published", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const seen: Array<{ stored: number; visible: number | undefined }> = []
+      const serviceRef = yield* Ref.make<TokenService.Service | undefined>(undefined)
+      const inner = yield* TokenStore.makeMemory()
+      const store: TokenStore.Service = {
+        get: inner.get,
+        set: (token) =>
+          Effect.gen(function*() {
+            const service = yield* Ref.get(serviceRef)
+            const visible = service === undefined
+              ? undefined
+              : Option.getOrUndefined(yield* service.current)?.accessToken
+            seen.push({
+              stored: token.generation,
+              visible: visible === undefined ? undefined : Number(Redacted.value(visible).slice(3))
+            })
+            yield* inner.set(token)
+          })
+      }
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
+      yield* Ref.set(serviceRef, service)
+      yield* service.get
+      yield* service.refresh
+      yield* service.refresh
+      assert.deepStrictEqual(seen, [{ stored: 1, visible: undefined }, { stored: 2, visible: 1 }, {
+        stored: 3,
+        visible: 2
+      }])
+    }))
+
+  it.scoped("starts from a valid stored token without a login, and refreshes it on schedule", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const stored = new TokenStore.StoredToken({
+        generation: 41,
+        tokens: FakeAuth.tokenSet({ accessToken: "stored", refreshToken: "rt-stored", issuedAt: 0 })
+      })
+      const service = yield* build(fake, { jitter: 0 }, TokenStore.layerMemoryFrom(stored))
+      const token = yield* service.get
+      assert.strictEqual(value(token), "stored")
+      assert.strictEqual(token.generation, 41)
+      assert.strictEqual(fake.calls.length, 0)
+      yield* TestClock.adjust(minutes(50))
+      assert.deepStrictEqual(fake.calls.map((call) => call.refreshToken), ["rt-stored"])
+      assert.strictEqual((yield* service.get).generation, 42)
+    }))
+
+  it.scoped("adopts a newer token written to a shared store by another process, without I/O", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const shared = yield* TokenStore.makeMemory()
+      let locks = 0
+      const store: TokenStore.Service = {
+        ...shared,
+        withLock: (self) => Effect.zipRight(Effect.sync(() => locks++), self)
+      }
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
+      const first = yield* service.get
+      assert.strictEqual(locks, 1)
+      // Another process refreshed: generation 2 is in the store, our token was invalidated.
+      yield* shared.set(
+        new TokenStore.StoredToken({
+          generation: 2,
+          tokens: FakeAuth.tokenSet({ accessToken: "other", refreshToken: "rt-other", issuedAt: 0 })
+        })
+      )
+      yield* service.invalidate(first.generation, "1010005")
+      const adopted = yield* service.get
+      assert.strictEqual(value(adopted), "other")
+      assert.strictEqual(adopted.generation, 2)
+      assert.strictEqual(fake.calls.length, 1)
+      assert.strictEqual(locks, 2)
+    }))
+
+  it.scoped("a failing store is logged and bypassed", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const failing = (operation: "get" | "set" | "lock") =>
+        new TokenStore.TokenStoreError({ operation, description: "store down" })
+      const store: TokenStore.Service = {
+        get: Effect.fail(failing("get")),
+        set: () => Effect.fail(failing("set")),
+        withLock: () => Effect.fail(failing("lock"))
+      }
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
+      assert.strictEqual(value(yield* service.get), "at-1")
+      assert.strictEqual(fake.logins(), 1)
+    }))
+})
+
+describe("TokenService lifecycle and events", () => {
+  it.effect("closing the layer interrupts the flight in progress and its waiters", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "10 seconds" })
+      const layer = TokenService.layer().pipe(Layer.provide(Layer.merge(fake.layer, TokenStore.layerMemory)))
+      const waiter = yield* Effect.gen(function*() {
+        const service = yield* TokenService.TokenService
+        const waiter = yield* Effect.fork(service.get)
+        yield* settle
+        return waiter
+      }).pipe(Effect.provide(layer))
+      const exit = yield* Fiber.await(waiter)
+      assert.isTrue(Exit.isInterrupted(exit))
+      assert.strictEqual(fake.interrupted(), 1)
+    }))
+
+  it.scoped("publishes every change on the changes stream", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.refresh = (n) => n === 1 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
+      const service = yield* build(fake, { jitter: 0 })
+      const collected = yield* Effect.fork(Stream.runCollect(Stream.take(service.changes, 5)))
+      yield* settle
+      const first = yield* service.get
+      yield* TestClock.adjust(minutes(51))
+      yield* service.invalidate((yield* service.get).generation, "1010005")
+      fake.login = () => FakeAuth.fail(FakeAuth.invalidCredentials())
+      fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
+      yield* Effect.flip(service.get)
+      const events = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+      assert.deepStrictEqual(events.map((event) => event._tag), [
+        "LoggedIn",
+        "Failed",
+        "Refreshed",
+        "Invalidated",
+        "Terminal"
+      ])
+      const [loggedIn, failed, refreshed, , terminal] = events as [
+        TokenEvent.TokenEvent,
+        TokenEvent.TokenEvent,
+        TokenEvent.TokenEvent,
+        TokenEvent.TokenEvent,
+        TokenEvent.TokenEvent
+      ]
+      assert.isTrue(TokenEvent.TokenEvent.$is("LoggedIn")(loggedIn) && loggedIn.reason === "cold")
+      assert.isTrue(loggedIn._tag === "LoggedIn" && loggedIn.generation === first.generation)
+      assert.isTrue(failed._tag === "Failed" && failed.reason === "proactive" && failed.attempt === 1)
+      assert.isTrue(refreshed._tag === "Refreshed" && refreshed.refreshToken === "rotated")
+      assert.isTrue(terminal._tag === "Terminal" && terminal.error._tag === "InvalidCredentials")
+      // No token ever appears in an event.
+      assert.notInclude(JSON.stringify(events), "at-")
+    }))
+})
+
+describe("RefreshPolicy", () => {
+  it("has safe defaults", () => {
+    const policy = RefreshPolicy.make()
+    assert.strictEqual(Duration.toMillis(policy.refreshLead), minutes(10))
+    assert.strictEqual(Duration.toMillis(policy.jitter), minutes(2))
+    assert.strictEqual(Duration.toMillis(policy.forcedWindow), seconds(30))
+    assert.strictEqual(Duration.toMillis(policy.retryBase), 500)
+    assert.strictEqual(Duration.toMillis(policy.retryCap), seconds(30))
+  })
+
+  it("computes the windows of a token, shrinking them for short-lived tokens", () => {
+    const policy = RefreshPolicy.make()
+    assert.deepStrictEqual(RefreshPolicy.windows(policy, { issuedAt: 0, expiresIn: 3600 }, 0), {
+      refreshAt: minutes(50),
+      forcedAt: seconds(3570),
+      expiresAt: seconds(3600)
+    })
+    assert.strictEqual(RefreshPolicy.windows(policy, { issuedAt: 0, expiresIn: 3600 }, 0.5).refreshAt, minutes(49))
+    assert.deepStrictEqual(RefreshPolicy.windows(policy, { issuedAt: 1000, expiresIn: 5 }, 0), {
+      refreshAt: 3500,
+      forcedAt: 5500,
+      expiresAt: 6000
+    })
+  })
+
+  it("backs off exponentially, capped, with jitter between the base and the bound", () => {
+    const policy = RefreshPolicy.make()
+    const delays = (random: number) =>
+      [1, 2, 3, 4, 7, 8, 30].map((n) => Duration.toMillis(RefreshPolicy.retryDelay(policy, n, random)))
+    assert.deepStrictEqual(delays(0), [500, 500, 500, 500, 500, 500, 500])
+    assert.deepStrictEqual(delays(0.5), [500, 750, 1250, 2250, 15250, 15250, 15250])
+  })
+})
