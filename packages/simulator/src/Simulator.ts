@@ -8,9 +8,10 @@
  */
 import type * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -347,3 +348,15 @@ export const make = (options?: SimulatorOptions): Effect.Effect<Simulator.Servic
  */
 export const layer = (options?: SimulatorOptions): Layer.Layer<Simulator, SimulatorError> =>
   Layer.scoped(Simulator, make(options))
+
+/**
+ * Like {@link layer}, with the main app read from `IOCM_APP_ID` / `IOCM_SECRET` (see
+ * {@link appConfig}), so an example and its simulator share one set of variables.
+ *
+ * @since 0.1.0
+ * @category Layers
+ */
+export const layerConfig = (
+  options?: Omit<SimulatorOptions, "app">
+): Layer.Layer<Simulator, SimulatorError | ConfigError.ConfigError> =>
+  Layer.scoped(Simulator, Effect.flatMap(appConfig, (app) => make({ ...options, app })))

@@ -3,7 +3,7 @@
  * from the `Clock` it was built with, so moving the TestClock expires tokens without sleeping.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, TestClock } from "effect"
+import { ConfigProvider, Effect, Redacted, TestClock } from "effect"
 import * as Simulator from "../src/Simulator.js"
 import * as W from "./utils/wire.js"
 
@@ -56,5 +56,28 @@ describe("token expiry under TestClock", () => {
       assert.deepStrictEqual([yield* call, yield* call, yield* call], [200, 200, 403])
       yield* TestClock.adjust("10 seconds")
       assert.strictEqual(yield* call, 200)
+    }))
+})
+
+describe("layerConfig", () => {
+  it.scoped("reads the main app from IOCM_APP_ID / IOCM_SECRET, with the demo app as default", () =>
+    Effect.gen(function*() {
+      const status = yield* Effect.gen(function*() {
+        const s = yield* Simulator.Simulator
+        assert.strictEqual(s.app.appId, "env-app")
+        assert.strictEqual(Redacted.value(s.app.secret), "env-secret")
+        return (yield* W.login(s, { appId: "env-app", secret: "env-secret" })).status
+      }).pipe(
+        Effect.provide(Simulator.layerConfig()),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["IOCM_APP_ID", "env-app"], ["IOCM_SECRET", "env-secret"]]))
+        )
+      )
+      assert.strictEqual(status, 200)
+      const defaults = yield* Simulator.Simulator.pipe(
+        Effect.provide(Simulator.layerConfig()),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+      )
+      assert.strictEqual(defaults.app.appId, Simulator.demoApp.appId)
     }))
 })

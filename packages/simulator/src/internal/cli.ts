@@ -406,7 +406,7 @@ export const main = (argv: ReadonlyArray<string>, env: Env): Effect.Effect<void>
       ),
       Effect.catchTag("SimulatorError", (error) =>
         Effect.zipRight(
-          Console.error(`simulator: ${error.message}${error.cause === undefined ? "" : ` (${String(error.cause)})`}`),
+          Console.error(`simulator: ${error.message}`),
           Effect.sync(() => {
             process.exitCode = 1
           })

@@ -223,9 +223,14 @@ export const make = (
     }
 
     const context = yield* Layer.build(NodeHttpServer.layer(createServer, { port, host })).pipe(
-      Effect.mapError((error) =>
-        new SimulatorError({ reason: "Listen", description: `cannot listen on ${host}:${port}`, cause: error })
-      )
+      Effect.mapError((error) => {
+        const reason = error.cause instanceof Error ? `: ${error.cause.message}` : ""
+        return new SimulatorError({
+          reason: "Listen",
+          description: `cannot listen on ${host}:${port}${reason}`,
+          cause: error
+        })
+      })
     )
     // Runs before the server closes: in-flight requests (a long injected latency) must not hold shutdown.
     yield* Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections()))
