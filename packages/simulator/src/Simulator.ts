@@ -178,8 +178,9 @@ export interface TokenSnapshot {
 
 /**
  * A snapshot of the counters. `requests[endpoint][outcome]` counts answers, where the outcome is
- * `"ok"`, the platform's `error_code` (`"100208"`, `"1010005"`, an injected `"50252"`…), or the
- * injected fault `"reset"`, `"truncate"` or `"html"`.
+ * `"ok"`, the platform's `error_code` (`"100208"`, `"1010005"`, an injected `"50252"`…),
+ * `"bodyTooLarge"`, or the injected fault `"reset"`, `"truncate"` or `"html"`; under `other`:
+ * `"404"`, `"405"` and `"control"` (the control API).
  *
  * @since 0.1.0
  * @category Models
