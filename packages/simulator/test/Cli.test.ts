@@ -286,10 +286,9 @@ describe("CLI program", () => {
 
   it.scopedLive("--help exits 0; a bad flag exits 2 with a pointer to --help", () =>
     Effect.gen(function*() {
-      const help = yield* run(["--help"])
+      const [help, bad] = yield* Effect.all([run(["--help"]), run(["--port", "nope"])], { concurrency: 2 })
       assert.strictEqual(help.code, 0)
       assert.include(help.stdout, "--fault <endpoint>:<kind>")
-      const bad = yield* run(["--port", "nope"])
       assert.strictEqual(bad.code, 2)
       assert.include(bad.stderr, "--help")
     }), { timeout: 30_000 })

@@ -493,6 +493,10 @@ describe("simulator options", () => {
       assert.strictEqual(error.reason, "Options")
       const port = yield* Effect.flip(Simulator.make({ port: 70000 }))
       assert.strictEqual(port.reason, "Options")
+      const mtls = yield* Effect.flip(Simulator.make({ protocol: "http", tls: { mutual: true } }))
+      assert.strictEqual(mtls.reason, "Options")
+      const pem = yield* Effect.flip(Simulator.make({ tls: { key: "not a key" } }))
+      assert.strictEqual(pem.reason, "Tls")
     }))
 
   it.scopedLive("a busy port fails with SimulatorError Listen", () =>

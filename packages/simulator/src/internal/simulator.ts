@@ -19,6 +19,7 @@ import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import * as Path from "node:path"
+import * as Tls from "node:tls"
 import type {
   AppCredentials,
   AppRegistration,
@@ -40,7 +41,7 @@ import * as Router from "./router.js"
 /** @internal */
 export const defaultMaxBodySize = 64 * 1024
 
-interface Tls {
+interface TlsMaterial {
   readonly ca: string
   readonly cert: string
   readonly key: string
@@ -62,14 +63,27 @@ const readFixture = (name: string) =>
 const orFixture = (given: string | undefined, name: string) =>
   given === undefined ? readFixture(name) : Effect.succeed(given)
 
-const loadTls = (options: SimulatorOptions): Effect.Effect<Tls, SimulatorError> =>
+const loadTls = (options: SimulatorOptions): Effect.Effect<TlsMaterial, SimulatorError> =>
   Effect.all({
     ca: orFixture(options.tls?.ca, "ca.pem"),
     cert: orFixture(options.tls?.cert, "server.pem"),
     key: orFixture(options.tls?.key, "server-key.pem"),
     clientCert: orFixture(options.tls?.clientCert, "client.pem"),
     clientKey: orFixture(options.tls?.clientKey, "client-key.pem")
-  })
+  }).pipe(
+    // Refuse unusable PEMs here, as a typed error, rather than as a defect when the server starts.
+    Effect.tap((tls) =>
+      Effect.try({
+        try: () => Tls.createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key }),
+        catch: (cause) =>
+          new SimulatorError({
+            reason: "Tls",
+            description: `unusable TLS material: ${cause instanceof Error ? cause.message : String(cause)}`,
+            cause
+          })
+      })
+    )
+  )
 
 const invalid = (description: string) => new SimulatorError({ reason: "Options", description })
 
@@ -106,7 +120,10 @@ export const make = (
 ): Effect.Effect<Simulator.Service, SimulatorError, Scope.Scope> =>
   Effect.gen(function*() {
     const protocol: Protocol = options.protocol ?? "https"
-    const mutualTls = protocol === "https" && (options.tls?.mutual ?? false)
+    const mutualTls = options.tls?.mutual ?? false
+    if (mutualTls && protocol !== "https") {
+      return yield* invalid("mutual TLS needs protocol \"https\"")
+    }
     const host = options.host ?? "127.0.0.1"
     const port = options.port ?? 0
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
