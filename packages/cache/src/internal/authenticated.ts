@@ -139,7 +139,7 @@ export const make = <E, R>(
       yield* service.invalidate(token.generation, reason)
       const fresh = yield* service.get
       if (fresh.generation === token.generation) return inspected.response
-      yield* Effect.logInfo("Access token refused by the platform; replaying once with a fresh token").pipe(
+      yield* Effect.logDebug("Access token refused by the platform; replaying once with a fresh token").pipe(
         Effect.annotateLogs({
           code: inspected.code,
           status: response.status,

@@ -197,6 +197,16 @@ export const make = (
       generation: initialEntry?.stored.generation ?? 0
     }
     const ref = yield* Ref.make(initialState)
+    // Every write goes through these helpers, which keep `hot` equal to the content of `ref`: the
+    // hot path reads it synchronously (one operation instead of a `Ref.get` and a `flatMap`).
+    let hot: State = initialState
+    const modify = <B>(f: (state: State) => readonly [B, State]): Effect.Effect<B> =>
+      Ref.modify(ref, (state) => {
+        const result = f(state)
+        hot = result[1]
+        return result
+      })
+    const update = (f: (state: State) => State): Effect.Effect<void> => modify((state) => [void 0, f(state)])
 
     const publish = (event: TokenEvent) => PubSub.publish(events, event)
 
@@ -235,8 +245,9 @@ export const make = (
     const slowGet: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() => {
       const at = now()
       return Effect.flatMap(
-        Ref.modify(ref, (state) =>
-          decideGet(state, at)),
+        modify((state) =>
+          decideGet(state, at)
+        ),
         (decision) => {
           switch (decision._tag) {
             case "Hit":
@@ -250,14 +261,13 @@ export const make = (
       )
     })
 
-    // The hot path: one `Ref.get` and one clock read; the result is precomputed.
-    const get: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
-      Ref.get(ref),
-      (state) => clock.unsafeCurrentTimeMillis() < state.freshUntil ? state.hit : slowGet
+    // The hot path: a read of the state and of the clock; the result is precomputed.
+    const get: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() =>
+      clock.unsafeCurrentTimeMillis() < hot.freshUntil ? hot.hit : slowGet
     )
 
     const refresh: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
-      Ref.modify(ref, (state): readonly [Decision, State] => {
+      modify((state): readonly [Decision, State] => {
         const cleared: State = {
           ...state,
           terminal: undefined,
@@ -278,7 +288,7 @@ export const make = (
       Effect.suspend(() => {
         const at = now()
         return Effect.flatMap(
-          Ref.modify(ref, (state): readonly [{ dropped: boolean; start: boolean }, State] => {
+          modify((state): readonly [{ dropped: boolean; start: boolean }, State] => {
             if (state.entry === undefined || state.revoked || state.entry.access.generation !== generation) {
               return [{ dropped: false, start: false }, state]
             }
@@ -420,10 +430,11 @@ export const make = (
         // Drop the refused refresh token, then log in — once.
         const dropped = withoutRefreshToken(base)
         yield* storeSet(dropped)
-        yield* Ref.update(ref, (s) =>
+        yield* update((s) =>
           s.entry !== undefined && s.entry.stored.generation === base.generation
             ? { ...s, entry: { ...s.entry, stored: dropped } }
-            : s)
+            : s
+        )
         yield* Effect.logWarning("Refresh token refused by the platform; logging in").pipe(
           Effect.annotateLogs({ reason, generation: base.generation, code: error.code })
         )
@@ -462,22 +473,24 @@ export const make = (
           return yield* onFailure(pending, Cause.fail(new AttemptFailure(obtained.operation, error)), entry)
         }
         // A token already due for refresh: do not spin, back off.
-        const state = yield* Ref.get(ref)
         const due = entry.windows.refreshAt <= at
-        const nextAt = due
-          ? at + Duration.toMillis(RefreshPolicy.retryDelay(policy, state.failures + 1, yield* Random.next))
-          : entry.windows.refreshAt
-        yield* Ref.set(ref, {
-          freshUntil: entry.windows.forcedAt,
-          hit: Effect.succeed(entry.access),
-          entry,
-          revoked: false,
-          pending: undefined,
-          holdUntil: due ? nextAt : 0,
-          holdCause: undefined,
-          terminal: undefined,
-          failures: due ? state.failures + 1 : 0,
-          generation: Math.max(state.generation, entry.access.generation)
+        const random = yield* Random.next
+        const nextAt = yield* modify((state): readonly [number, State] => {
+          const nextAt = due
+            ? at + Duration.toMillis(RefreshPolicy.retryDelay(policy, state.failures + 1, random))
+            : entry.windows.refreshAt
+          return [nextAt, {
+            freshUntil: entry.windows.forcedAt,
+            hit: Effect.succeed(entry.access),
+            entry,
+            revoked: false,
+            pending: undefined,
+            holdUntil: due ? nextAt : 0,
+            holdCause: undefined,
+            terminal: undefined,
+            failures: due ? state.failures + 1 : 0,
+            generation: Math.max(state.generation, entry.access.generation)
+          }]
         })
         yield* Deferred.succeed(pending.deferred, entry.access)
         yield* Metric.set(secondsToExpiry, (expiresAt - at) / 1000)
@@ -524,19 +537,17 @@ export const make = (
       Effect.gen(function*() {
         const at = now()
         const failure = Cause.failureOption(cause)
-        const state = yield* Ref.get(ref)
-        const entry = arrived ?? state.entry
         const errorCause: Cause.Cause<TokenError> = Cause.map(cause, (f) => f.error)
         if (Option.isSome(failure) && isTerminal(failure.value.error)) {
           const error = failure.value.error
-          yield* Ref.set(ref, {
+          yield* update((state) => ({
             ...state,
-            entry,
+            entry: arrived ?? state.entry,
             freshUntil: neverFresh,
             pending: undefined,
             terminal: error,
             failures: state.failures + 1
-          })
+          }))
           yield* Deferred.fail(pending.deferred, error)
           yield* publish(TokenEvent.Terminal({ reason: pending.reason, operation: failure.value.operation, error }))
           yield* Effect.logError(
@@ -552,23 +563,29 @@ export const make = (
           )
           return undefined
         }
-        const attempt = state.failures + 1
-        let retryAt = at + Duration.toMillis(RefreshPolicy.retryDelay(policy, attempt, yield* Random.next))
-        // While the token is valid, retry no later than the start of the forced window.
-        if (entry !== undefined && !state.revoked && at < entry.windows.forcedAt) {
-          retryAt = Math.min(retryAt, entry.windows.forcedAt)
-        }
-        yield* Ref.set(ref, {
-          ...state,
-          entry,
-          freshUntil: freshness(entry, arrived === undefined ? state.revoked : false, undefined),
-          hit: entry === undefined ? state.hit : Effect.succeed(entry.access),
-          revoked: arrived === undefined ? state.revoked : false,
-          pending: undefined,
-          holdUntil: retryAt,
-          holdCause: errorCause,
-          failures: attempt,
-          generation: Math.max(state.generation, entry?.access.generation ?? 0)
+        const random = yield* Random.next
+        const { attempt, retryAt, serving } = yield* modify((state) => {
+          const entry = arrived ?? state.entry
+          const revoked = arrived === undefined ? state.revoked : false
+          const attempt = state.failures + 1
+          let retryAt = at + Duration.toMillis(RefreshPolicy.retryDelay(policy, attempt, random))
+          // While the token is valid, retry no later than the start of the forced window.
+          if (entry !== undefined && !revoked && at < entry.windows.forcedAt) {
+            retryAt = Math.min(retryAt, entry.windows.forcedAt)
+          }
+          const next: State = {
+            ...state,
+            entry,
+            revoked,
+            freshUntil: freshness(entry, revoked, state.terminal),
+            hit: entry === undefined ? state.hit : Effect.succeed(entry.access),
+            pending: undefined,
+            holdUntil: retryAt,
+            holdCause: errorCause,
+            failures: attempt,
+            generation: Math.max(state.generation, entry?.access.generation ?? 0)
+          }
+          return [{ attempt, retryAt, serving: isValid(next, at) }, next] as const
         })
         yield* Deferred.failCause(pending.deferred, errorCause)
         const annotations = {
@@ -580,7 +597,7 @@ export const make = (
           const { error, operation } = failure.value
           yield* publish(TokenEvent.Failed({ reason: pending.reason, operation, error, attempt, retryAt }))
           yield* Effect.logWarning(
-            isValid({ ...state, entry }, at)
+            serving
               ? "Token refresh failed; serving the still-valid token and retrying"
               : "Token acquisition failed; retrying",
             error.message
@@ -593,7 +610,7 @@ export const make = (
 
     const attempt = (reason: Reason): Effect.Effect<Timer | undefined> =>
       Effect.gen(function*() {
-        const pending = yield* Ref.modify(ref, (state): readonly [Pending, State] => {
+        const pending = yield* modify((state): readonly [Pending, State] => {
           if (state.pending !== undefined) return [state.pending, state]
           const pending = newPending(reason)
           return [pending, { ...state, pending }]

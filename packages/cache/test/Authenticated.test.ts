@@ -1,0 +1,228 @@
+import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { PlatformConfig, Wire } from "@iocm/core"
+import { Effect, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+import * as TokenService from "../src/TokenService.js"
+import * as TokenStore from "../src/TokenStore.js"
+import * as Capture from "./utils/Capture.js"
+import * as FakeAuth from "./utils/FakeAuth.js"
+import * as HostileServer from "./utils/HostileServer.js"
+
+const appId = "my-app"
+
+/**
+ * A hostile business API that accepts only the token the fake platform issued last, a fake
+ * `IocmAuth`, the service, and the authenticated client over plain HTTP on loopback.
+ */
+const setup = (options: { readonly appKeyHeader?: string } = {}) =>
+  Effect.gen(function*() {
+    const fake = FakeAuth.make()
+    let valid: string | undefined
+    fake.onIssue = (token) => {
+      valid = token
+    }
+    const server = yield* HostileServer.make((request) =>
+      request.token !== undefined && request.token === valid ? HostileServer.ok : HostileServer.invalidToken
+    )
+    const service = yield* TokenService.make().pipe(
+      Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory))
+    )
+    const client = TokenService.authenticatedWith(service, {
+      appId,
+      appKeyHeader: options.appKeyHeader ?? "app_key"
+    })(
+      (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl)))
+    )
+    /** The platform forgets the current token (e.g. another login happened). */
+    const revoke = () => {
+      valid = "revoked"
+    }
+    return { fake, server, service, client, revoke }
+  })
+
+const devices = `${Wire.devicesPath}?pageNo=0&pageSize=10`
+
+describe("TokenService.authenticated", () => {
+  it.scopedLive("signs each request with the app key and the bearer token", () =>
+    Effect.gen(function*() {
+      const { client, fake, server } = yield* setup()
+      const response = yield* client.get(devices)
+      assert.strictEqual(response.status, 200)
+      const [request] = server.requests
+      assert.strictEqual(request!.headers["app_key"], appId)
+      assert.strictEqual(request!.headers.authorization, "Bearer at-1")
+      assert.strictEqual(request!.url, devices)
+      assert.strictEqual(fake.logins(), 1)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("uses the app-key header name of the configuration", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup({ appKeyHeader: "x-app-key" })
+      yield* client.get(devices)
+      assert.strictEqual(server.requests[0]!.headers["x-app-key"], appId)
+      assert.isUndefined(server.requests[0]!.headers["app_key"])
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("20 concurrent calls hitting 1010005: one refresh, 20 replays, all succeed", () =>
+    Effect.gen(function*() {
+      const { client, fake, revoke, server } = yield* setup()
+      yield* client.get(devices)
+      revoke()
+      const responses = yield* Effect.forEach(Array.from({ length: 20 }), () => client.get(devices), {
+        concurrency: "unbounded"
+      })
+      assert.isTrue(responses.every((response) => response.status === 200))
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(fake.logins(), 1)
+      const sent = server.requests.slice(1)
+      assert.strictEqual(sent.length, 40)
+      assert.strictEqual(sent.filter((request) => request.token === "at-1").length, 20)
+      assert.strictEqual(sent.filter((request) => request.token === "at-2").length, 20)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("a second 1010005 is returned as is, body intact: one replay, never a loop", () =>
+    Effect.gen(function*() {
+      const { client, fake, server } = yield* setup()
+      server.handler = () => HostileServer.invalidToken
+      const responses = yield* Effect.forEach(Array.from({ length: 20 }), () => client.get(devices), {
+        concurrency: "unbounded"
+      })
+      assert.strictEqual(server.requests.length, 40)
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.refreshes(), 1)
+      for (const response of responses) {
+        assert.strictEqual(response.status, 403)
+        assert.deepStrictEqual(yield* response.json, {
+          resultcode: "1010005",
+          resultmsg: "Invalid access token or appId."
+        })
+      }
+      // The next call again replays at most once.
+      yield* client.get(devices)
+      assert.strictEqual(server.requests.length, 42)
+      assert.strictEqual(fake.refreshes(), 2)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("401/100002 (older platforms, error_code body) is replayed too", () =>
+    Effect.gen(function*() {
+      const { client, fake, server } = yield* setup()
+      yield* client.get(devices)
+      let refused = false
+      server.handler = () => {
+        if (refused) return HostileServer.ok
+        refused = true
+        return HostileServer.json(401, { error_code: 100002, error_desc: "Invalid access token." })
+      }
+      const response = yield* client.get(devices)
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.deepStrictEqual(server.requests.map((request) => request.token), ["at-1", "at-1", "at-2"])
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("other refusals are returned untouched, without a refresh", () =>
+    Effect.gen(function*() {
+      const { client, fake, server } = yield* setup()
+      const throttled = { error_code: "1010004", error_desc: "app throttle exceed." }
+      server.handler = () => HostileServer.json(403, throttled)
+      const response = yield* client.get(devices)
+      assert.strictEqual(response.status, 403)
+      assert.deepStrictEqual(yield* response.json, throttled)
+      server.handler = () => ({ status: 403, body: "<html>Forbidden</html>", contentType: "text/html" })
+      const html = yield* client.get(devices)
+      assert.strictEqual(yield* html.text, "<html>Forbidden</html>")
+      assert.strictEqual(html.headers["content-type"], "text/html")
+      const big = "x".repeat(200 * 1024)
+      server.handler = () => ({ status: 403, body: big })
+      const large = yield* client.get(devices)
+      assert.strictEqual((yield* large.text).length, big.length)
+      assert.strictEqual(server.requests.length, 3)
+      assert.strictEqual(fake.refreshes(), 0)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("replays a JSON POST with the same body; a streamed body is not replayed", () =>
+    Effect.gen(function*() {
+      const { client, fake, revoke, server } = yield* setup()
+      yield* client.get(devices)
+      revoke()
+      const request = yield* HttpClientRequest.post("/iocm/app/cmd/v1.4.0/deviceCommands").pipe(
+        HttpClientRequest.bodyJson({ deviceId: "d-1", command: { method: "PING" } })
+      )
+      const response = yield* client.execute(request)
+      assert.strictEqual(response.status, 200)
+      const [first, replay] = server.requests.slice(1)
+      assert.strictEqual(first!.body, replay!.body)
+      assert.deepStrictEqual(JSON.parse(replay!.body), { deviceId: "d-1", command: { method: "PING" } })
+      revoke()
+      const streamed = HttpClientRequest.post("/upload").pipe(
+        HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode("chunk")))
+      )
+      const refused = yield* client.execute(streamed)
+      assert.strictEqual(refused.status, 403)
+      assert.strictEqual(server.requests.length, 4)
+      assert.strictEqual(fake.refreshes(), 1)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("redacts Authorization in spans and logs; refresh and replay spans carry the reason", () => {
+    const capture = Capture.tracer()
+    const logs = Capture.logger()
+    return Effect.gen(function*() {
+      const { client, revoke } = yield* setup()
+      yield* client.get(devices)
+      revoke()
+      yield* client.get(devices)
+      const httpSpans = capture.spans.filter((span) => span.name.startsWith("http.client"))
+      assert.strictEqual(httpSpans.length, 3)
+      for (const span of httpSpans) {
+        assert.strictEqual(span.attributes.get("http.request.header.authorization"), "<redacted>")
+      }
+      const login = capture.spans.find((span) => span.name === "iocm.token.login")
+      assert.strictEqual(login?.attributes.get("reason"), "cold")
+      assert.strictEqual(login?.attributes.get("outcome"), "success")
+      const refresh = capture.spans.find((span) => span.name === "iocm.token.refresh")
+      assert.strictEqual(refresh?.attributes.get("reason"), "1010005")
+      assert.isDefined(capture.spans.find((span) => span.name === "iocm.token.replay"))
+      const everything = JSON.stringify([
+        logs.logs,
+        capture.spans.map((span) => Object.fromEntries(span.attributes))
+      ])
+      assert.notInclude(everything, "at-1")
+      assert.notInclude(everything, "at-2")
+      assert.notInclude(everything, "rt-1")
+      assert.isTrue(logs.logs.some((log) => log.message.includes("replaying once")))
+    }).pipe(
+      Effect.provide(FetchHttpClient.layer),
+      Effect.provide(logs.layer),
+      Logger.withMinimumLogLevel(LogLevel.Debug),
+      Effect.withTracer(capture.tracer)
+    )
+  })
+})
+
+describe("TokenService.layerAuthenticatedClient", () => {
+  it.scopedLive("provides the authenticated HttpClient; a token error surfaces as a RequestError", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const server = yield* HostileServer.make((request) =>
+        request.token === "at-1" ? HostileServer.ok : HostileServer.invalidToken
+      )
+      const layer = TokenService.layerAuthenticatedClient.pipe(
+        Layer.provide(
+          Layer.mergeAll(
+            FetchHttpClient.layer,
+            TokenService.layer().pipe(Layer.provide(Layer.merge(fake.layer, TokenStore.layerMemory))),
+            PlatformConfig.layer({ baseUrl: server.baseUrl, appId, secret: Redacted.make("secret") })
+          )
+        )
+      )
+      const program = Effect.gen(function*() {
+        const client = yield* HttpClient.HttpClient
+        return yield* client.get(server.baseUrl + devices)
+      }).pipe(Effect.provide(layer))
+      assert.strictEqual((yield* program).status, 200)
+      fake.login = () => FakeAuth.fail(FakeAuth.invalidCredentials())
+      const error = yield* Effect.flip(program)
+      assert.isTrue(HttpClientError.isHttpClientError(error))
+      assert.strictEqual(error._tag, "RequestError")
+      assert.strictEqual((error.cause as { readonly _tag: string })._tag, "InvalidCredentials")
+    }))
+})
