@@ -16,6 +16,11 @@ export * as TokenEvent from "./TokenEvent.js"
 /**
  * @since 0.1.0
  */
+export * as TokenMetrics from "./TokenMetrics.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as TokenService from "./TokenService.js"
 
 /**

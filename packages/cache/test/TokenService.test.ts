@@ -7,6 +7,7 @@ import {
   Exit,
   Fiber,
   Layer,
+  Metric,
   Option,
   Random,
   Redacted,
@@ -16,8 +17,10 @@ import {
 } from "effect"
 import * as RefreshPolicy from "../src/RefreshPolicy.js"
 import * as TokenEvent from "../src/TokenEvent.js"
+import * as TokenMetrics from "../src/TokenMetrics.js"
 import * as TokenService from "../src/TokenService.js"
 import * as TokenStore from "../src/TokenStore.js"
+import * as Capture from "./utils/Capture.js"
 import * as FakeAuth from "./utils/FakeAuth.js"
 
 const minutes = (n: number) => n * 60_000
@@ -649,5 +652,59 @@ describe("RefreshPolicy", () => {
       [1, 2, 3, 4, 7, 8, 30].map((n) => Duration.toMillis(RefreshPolicy.retryDelay(policy, n, random)))
     assert.deepStrictEqual(delays(0), [500, 500, 500, 500, 500, 500, 500])
     assert.deepStrictEqual(delays(0.5), [500, 750, 1250, 2250, 15250, 15250, 15250])
+  })
+})
+
+describe("TokenService observability", () => {
+  it.scoped("counts logins and refreshes by outcome and reason, and logs each change without a token", () => {
+    const logs = Capture.logger()
+    const capture = Capture.tracer()
+    return Effect.gen(function*() {
+      const refreshed = (outcome: string, reason: string) =>
+        Metric.value(
+          Metric.tagged(Metric.tagged(Metric.counter("iocm_token_refresh_total"), "outcome", outcome), "reason", reason)
+        )
+      const loggedIn = Metric.value(
+        Metric.tagged(Metric.tagged(Metric.counter("iocm_token_login_total"), "outcome", "success"), "reason", "cold")
+      )
+      const before = {
+        success: (yield* refreshed("success", "proactive")).count,
+        failure: (yield* refreshed("TransportError", "proactive")).count,
+        login: (yield* loggedIn).count
+      }
+      const fake = FakeAuth.make()
+      fake.refresh = (n) => n === 1 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
+      const service = yield* build(fake, { jitter: 0 })
+      yield* service.get
+      yield* TestClock.adjust(minutes(51))
+      assert.strictEqual((yield* refreshed("success", "proactive")).count, before.success + 1)
+      assert.strictEqual((yield* refreshed("TransportError", "proactive")).count, before.failure + 1)
+      assert.strictEqual((yield* loggedIn).count, before.login + 1)
+      const expiry = yield* Metric.value(Metric.gauge("iocm_token_seconds_to_expiry"))
+      assert.isTrue(expiry.value > 3000 && expiry.value <= 3600, `gauge ${expiry.value}`)
+      const histogram = yield* Metric.value(
+        Metric.tagged(TokenMetrics.refreshDuration, "operation", "refresh")
+      )
+      assert.isAtLeast(histogram.count, 2)
+      // One line per change: logged in, failed, refreshed.
+      assert.deepStrictEqual(logs.logs.map((log) => log.level), ["INFO", "WARN", "INFO"])
+      assert.strictEqual(logs.logs[0]!.annotations.reason, "cold")
+      assert.strictEqual(logs.logs[1]!.annotations.error, "TransportError")
+      assert.strictEqual(logs.logs[2]!.annotations.generation, 2)
+      assert.deepStrictEqual(
+        capture.spans.filter((span) => span.name.startsWith("iocm.token")).map((span) => [
+          span.name,
+          span.attributes.get("reason"),
+          span.attributes.get("outcome")
+        ]),
+        [
+          ["iocm.token.login", "cold", "success"],
+          ["iocm.token.refresh", "proactive", "TransportError"],
+          ["iocm.token.refresh", "proactive", "success"]
+        ]
+      )
+      const everything = JSON.stringify(logs.logs)
+      for (const secret of ["at-1", "at-2", "rt-1", "rt-2"]) assert.notInclude(everything, secret)
+    }).pipe(Effect.provide(logs.layer), Effect.withTracer(capture.tracer))
   })
 })

@@ -15,7 +15,6 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
@@ -27,36 +26,9 @@ import * as Stream from "effect/Stream"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import { ExpiredOnArrival, isTerminal, type TerminalError, type TokenError } from "../TokenError.js"
 import { type Operation, type Reason, TokenEvent } from "../TokenEvent.js"
+import { loginTotal, refreshDuration, refreshTotal, secondsToExpiry } from "../TokenMetrics.js"
 import type { AccessToken, Service } from "../TokenService.js"
 import { StoredToken, TokenStore, type TokenStoreError } from "../TokenStore.js"
-
-// ---------------------------------------------------------------------------------------------
-// Metrics
-// ---------------------------------------------------------------------------------------------
-
-/** @internal */
-export const refreshTotal = Metric.counter("iocm_token_refresh_total", {
-  description: "Refresh attempts, by outcome (success or the error's tag) and reason.",
-  incremental: true
-})
-
-/** @internal */
-export const loginTotal = Metric.counter("iocm_token_login_total", {
-  description: "Login attempts, by outcome (success or the error's tag) and reason.",
-  incremental: true
-})
-
-/** @internal */
-export const durationSeconds = Metric.histogram(
-  "iocm_token_refresh_duration_seconds",
-  MetricBoundaries.exponential({ start: 0.005, factor: 2, count: 14 }),
-  "Duration of login and refresh requests, seconds, by operation."
-)
-
-/** @internal */
-export const secondsToExpiry = Metric.gauge("iocm_token_seconds_to_expiry", {
-  description: "Seconds until the current access token expires, as of the last change or wake-up."
-})
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -155,7 +127,7 @@ export const make = (
     const storeGet = store.get.pipe(
       Effect.catchAll((error: TokenStoreError) =>
         Effect.as(
-          Effect.logWarning("Token store could not be read; carrying on without it", error.message),
+          Effect.logWarning(`Token store could not be read; carrying on without it. ${error.message}`),
           Option.none()
         )
       )
@@ -163,7 +135,7 @@ export const make = (
     const storeSet = (stored: StoredToken) =>
       store.set(stored).pipe(
         Effect.catchAll((error: TokenStoreError) =>
-          Effect.logWarning("Token store could not be written; carrying on without it", error.message)
+          Effect.logWarning(`Token store could not be written; carrying on without it. ${error.message}`)
         )
       )
 
@@ -333,7 +305,7 @@ export const make = (
         const outcome = Exit.isSuccess(exit)
           ? "success"
           : Option.match(Cause.failureOption(exit.cause), { onNone: () => "defect", onSome: (error) => error._tag })
-        yield* Metric.update(Metric.tagged(durationSeconds, "operation", operation), (now() - startedAt) / 1000)
+        yield* Metric.update(Metric.tagged(refreshDuration, "operation", operation), (now() - startedAt) / 1000)
         yield* Metric.increment(
           Metric.tagged(
             Metric.tagged(operation === "login" ? loginTotal : refreshTotal, "outcome", outcome),
@@ -451,7 +423,9 @@ export const make = (
           outcome = exit
         })).pipe(
           Effect.catchAll((error) =>
-            Effect.logWarning("Token store lock failed", error.message).pipe(Effect.annotateLogs({ reason }))
+            Effect.logWarning(`Token store lock failed; running without it. ${error.message}`).pipe(
+              Effect.annotateLogs({ reason })
+            )
           )
         )
         return yield* (outcome ?? flightBody(reason))
@@ -551,8 +525,7 @@ export const make = (
           yield* Deferred.fail(pending.deferred, error)
           yield* publish(TokenEvent.Terminal({ reason: pending.reason, operation: failure.value.operation, error }))
           yield* Effect.logError(
-            "Token acquisition failed for good; callers fail at once until TokenService.refresh is called",
-            error.message
+            `Token acquisition failed for good; callers fail at once until TokenService.refresh is called. ${error.message}`
           ).pipe(
             Effect.annotateLogs({
               reason: pending.reason,
@@ -597,10 +570,11 @@ export const make = (
           const { error, operation } = failure.value
           yield* publish(TokenEvent.Failed({ reason: pending.reason, operation, error, attempt, retryAt }))
           yield* Effect.logWarning(
-            serving
-              ? "Token refresh failed; serving the still-valid token and retrying"
-              : "Token acquisition failed; retrying",
-            error.message
+            `${
+              serving
+                ? "Token refresh failed; serving the still-valid token and retrying"
+                : "Token acquisition failed; retrying"
+            }. ${error.message}`
           ).pipe(Effect.annotateLogs({ ...annotations, operation, error: error._tag, code: errorCode(error) }))
         } else {
           yield* Effect.logError("Token acquisition died; retrying", cause).pipe(Effect.annotateLogs(annotations))
