@@ -29,7 +29,7 @@ export interface RefreshPolicy {
   readonly retryBase: Duration.Duration
   /** Largest back-off bound (default 30 seconds). */
   readonly retryCap: Duration.Duration
-  /** Longest a single login or refresh request may take before it counts as a `TransportError` (default 10 s). */
+  /** Longest a single login or refresh request may take before it counts as a `TransportError` (default 30 s, as the vendor SDK). */
   readonly requestTimeout: Duration.Duration
 }
 
@@ -50,7 +50,7 @@ export interface Options {
 
 /**
  * The default policy: lead 10 minutes, jitter up to 2 minutes, forced window 30 seconds, back-off
- * from 500 ms to 30 seconds with full jitter, request timeout 10 seconds.
+ * from 500 ms to 30 seconds with full jitter, request timeout 30 seconds.
  *
  * @since 0.1.0
  * @category Constructors
@@ -61,18 +61,20 @@ export const defaults: RefreshPolicy = {
   forcedWindow: Duration.seconds(30),
   retryBase: Duration.millis(500),
   retryCap: Duration.seconds(30),
-  requestTimeout: Duration.seconds(10)
+  requestTimeout: Duration.seconds(30)
 }
 
 const nonNegative = (input: Duration.DurationInput | undefined, fallback: Duration.Duration): Duration.Duration => {
-  if (input === undefined) return fallback
-  const duration = Duration.decode(input)
-  return Duration.isFinite(duration) && Duration.greaterThanOrEqualTo(duration, Duration.zero) ? duration : fallback
+  if (input === undefined || ((typeof input === "number" || typeof input === "bigint") && input < 0)) return fallback
+  return Option.match(Duration.decodeUnknown(input), {
+    onNone: () => fallback,
+    onSome: (duration) => Duration.isFinite(duration) ? duration : fallback
+  })
 }
 
 /**
- * A policy from the defaults and the given options. Negative or infinite durations are ignored
- * (the default is kept); `retryBase` and `requestTimeout` are at least 1 ms and `retryCap` is at
+ * A policy from the defaults and the given options. Negative, infinite or unreadable durations are
+ * ignored (the default is kept); `retryBase` and `requestTimeout` are at least 1 ms and `retryCap` is at
  * least `retryBase`.
  *
  * @example

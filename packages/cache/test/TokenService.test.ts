@@ -629,6 +629,11 @@ describe("RefreshPolicy", () => {
     assert.strictEqual(Duration.toMillis(policy.forcedWindow), seconds(30))
     assert.strictEqual(Duration.toMillis(policy.retryBase), 500)
     assert.strictEqual(Duration.toMillis(policy.retryCap), seconds(30))
+    assert.strictEqual(Duration.toMillis(policy.requestTimeout), seconds(30))
+    // Nonsense is ignored, and the cap is never below the base.
+    const odd = RefreshPolicy.make({ refreshLead: -5, retryBase: "2 seconds", retryCap: "1 second" })
+    assert.strictEqual(Duration.toMillis(odd.refreshLead), minutes(10))
+    assert.strictEqual(Duration.toMillis(odd.retryCap), seconds(2))
   })
 
   it("computes the windows of a token, shrinking them for short-lived tokens", () => {
