@@ -69,7 +69,7 @@ describe("TokenService against the simulator", () => {
       yield* sim.setFaults("refresh", { errorRate: 1, times: 2 })
       const statuses: Array<number> = []
       // 5 s tokens: the refresh is due 1.25–2.5 s in; two attempts fail, the third succeeds.
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 70; i++) {
         statuses.push((yield* api.get(devices)).status)
         yield* Effect.sleep("100 millis")
       }
@@ -149,7 +149,7 @@ describe("TokenService against the simulator", () => {
         // Every business call succeeded (one in flight while a refresh replaced its token was
         // replayed once with the new token, and then succeeded).
         assert.deepStrictEqual([...statuses.keys()], [200])
-        assert.isAtLeast(statuses.get(200)!, 1500)
+        assert.isAtLeast(statuses.get(200)!, 600)
         assert.strictEqual(counters.requests.devices["ok"], statuses.get(200))
 
         // One login, then only refreshes, none failed.
@@ -177,7 +177,7 @@ describe("TokenService against the simulator", () => {
             `refresh ${i} scheduled ${previous.refreshAt - previousIssuedAt} ms after issue`
           )
           assert.isTrue(
-            sentAt >= previous.refreshAt && sentAt - previous.refreshAt < 500,
+            sentAt >= previous.refreshAt && sentAt - previous.refreshAt < 1000,
             `refresh ${i} sent ${sentAt - previous.refreshAt} ms after its time`
           )
         }
