@@ -1,0 +1,159 @@
+/**
+ * Herd: 10 000 concurrent `TokenService.get` (`Effect.all`, unbounded concurrency) on an expired
+ * token, against the simulator over HTTPS (mutual TLS, keep-alive), against one bare
+ * `IocmAuth.refresh` on the same connection pool. Each round builds a fresh `TokenService` over a
+ * store seeded with the newest token set, its access token already expired. The herd's time runs
+ * from the start of `Effect.all` until the last caller holds its token (each caller notes when it
+ * got it; the join of 10 000 fibers that follows is not counted). The simulator counts the token
+ * requests. Targets: exactly 1 token request per herd, and ratio = herd time / one refresh ≤ 1.5.
+ *
+ * To tell the token service from the fibers, the same 10 000 callers are also timed doing a bare
+ * `Ref.get` (the floor: what 10 000 fibers cost in this runtime) and a herd against an in-memory
+ * `IocmAuth` that answers at once (the herd without the network).
+ */
+import * as TokenService from "@iocm/cache/TokenService"
+import * as TokenStore from "@iocm/cache/TokenStore"
+import * as IocmAuth from "@iocm/core/IocmAuth"
+import type { TokenSet } from "@iocm/core/TokenSet"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import type { Figure, FigureResult } from "../harness.js"
+import { compare, fullGc, median, now, progress, round, samples, timed } from "../harness.js"
+import { authLayer, httpLayer } from "../network.js"
+import { type Remote, Servers, tokenRequests } from "../servers/remote.js"
+import { expired, makeFakeAuth, readPems } from "../support.js"
+
+const CALLERS = 10_000
+
+interface Herd {
+  /** From the start of `Effect.all` until the last caller had its value, ms. */
+  readonly lastMillis: number
+  /** Until the first caller had its value, ms. */
+  readonly firstMillis: number
+  readonly values: ReadonlyArray<unknown>
+}
+
+/** `CALLERS` concurrent runs of `self`; each notes when it got its value. */
+const herdOf = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<Herd, E, R> =>
+  Effect.suspend(() => {
+    let first = Number.POSITIVE_INFINITY
+    let last = 0
+    const caller = Effect.tap(self, () =>
+      Effect.sync(() => {
+        const at = now()
+        if (at < first) first = at
+        if (at > last) last = at
+      }))
+    const start = now()
+    return Effect.map(
+      Effect.all(Array.from({ length: CALLERS }, () => caller), { concurrency: "unbounded" }),
+      (values) => ({ lastMillis: last - start, firstMillis: first - start, values })
+    )
+  })
+
+/** A fresh `TokenService` whose store holds `tokens` with the access token expired, and a herd on it. */
+const herd = (tokens: TokenSet) =>
+  Effect.scoped(Effect.gen(function*() {
+    const seeded = new TokenStore.StoredToken({ tokens: expired(tokens), generation: 1 })
+    const context = yield* Layer.build(TokenService.layer().pipe(Layer.provide(TokenStore.layerMemoryFrom(seeded))))
+    const service = Context.get(context, TokenService.TokenService)
+    const result = yield* herdOf(service.get)
+    const fresh = Option.getOrThrow(yield* service.current)
+    const allNew = result.values.every((token) => (token as TokenService.AccessToken).generation === 2)
+    return { ...result, fresh, allNew }
+  }))
+
+const measure = (remote: Remote) =>
+  Effect.gen(function*() {
+    yield* progress(`herd: ${CALLERS} concurrent get on an expired token vs one refresh`)
+    const auth = yield* IocmAuth.IocmAuth
+    let latest = yield* auth.login
+    const requests: Array<number> = []
+    const firsts: Array<number> = []
+    let allNew = true
+    const ours = Effect.gen(function*() {
+      const before = tokenRequests(yield* remote.counters)
+      const result = yield* herd(latest)
+      const after = tokenRequests(yield* remote.counters)
+      latest = result.fresh
+      requests.push(after - before)
+      firsts.push(result.firstMillis)
+      allNew = allNew && result.allNew
+      return result.lastMillis
+    })
+    const baseline = Effect.gen(function*() {
+      const [millis, fresh] = yield* timed(auth.refresh(Option.getOrThrow(latest.refreshToken)))
+      latest = fresh
+      return millis
+    })
+    const comparison = yield* compare({
+      label: "herd",
+      warmup: 2,
+      rounds: 11,
+      ours,
+      baseline,
+      ratio: (ours, baseline) => ours / baseline,
+      between: fullGc
+    })
+    const measured = requests.slice(-comparison.ours.length)
+    // The decomposition: the same callers on a bare Ref.get, and the herd with an instant IocmAuth.
+    const ref = yield* Ref.make(0)
+    const fake = makeFakeAuth()
+    const floor: Array<number> = []
+    const offline: Array<number> = []
+    for (let i = 0; i < 5; i++) {
+      yield* fullGc
+      floor.push((yield* herdOf(Ref.get(ref))).lastMillis)
+      yield* fullGc
+      offline.push((yield* herd(latest).pipe(Effect.provide(fake.layer))).lastMillis)
+    }
+    const ratio = comparison.ratioMedian
+    const exactlyOne = measured.every((n) => n === 1)
+    const floorMedian = median(floor)
+    const result: FigureResult = {
+      name: "herd",
+      ours: round(comparison.oursMedian),
+      baseline: round(comparison.baselineMedian),
+      unit: "ms",
+      ratioDefinition:
+        `time until all ${CALLERS} concurrent callers hold the new token / latency of one bare IocmAuth.refresh`,
+      ratio: round(ratio, 3),
+      target: "exactly 1 token request; ratio ≤ 1.5",
+      measured: `${exactlyOne ? "1 token request per herd" : `token requests ${measured.join(",")}`}; ratio ${
+        round(ratio, 3)
+      }`,
+      pass: exactlyOne && allNew && ratio <= 1.5,
+      rounds: comparison.ours.length,
+      details: {
+        tokenRequestsPerHerd: measured,
+        everyCallerGotTheNewToken: allNew,
+        firstCallerServedMillis: round(median(firsts)),
+        fiberFloorMillis: {
+          what: `the same ${CALLERS} callers (Effect.all, unbounded) on a bare Ref.get: the cost of the fibers alone`,
+          median: round(floorMedian),
+          rounds: floor.map((x) => round(x))
+        },
+        herdWithoutNetworkMillis: {
+          what: `the same herd against an in-memory IocmAuth that answers at once`,
+          median: round(median(offline)),
+          rounds: offline.map((x) => round(x))
+        },
+        herdOverFloorPlusRefresh: round(comparison.oursMedian / (floorMedian + comparison.baselineMedian), 3),
+        ...samples(comparison)
+      }
+    }
+    return result
+  })
+
+export const figure: Figure<Servers> = {
+  id: "herd",
+  run: Effect.gen(function*() {
+    const remote = yield* (yield* Servers).get
+    return yield* measure(remote).pipe(
+      Effect.provide(authLayer(remote.info.simulator, "herd").pipe(Layer.provide(httpLayer(readPems()))))
+    )
+  })
+}
