@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
 import * as Tls from "node:tls"
+import type { Options } from "../IocmHttp.js"
 
 /** @internal */
 export type Pem = string | Uint8Array
@@ -25,16 +26,10 @@ export interface Issue {
 }
 
 /** @internal */
-export interface TlsInput {
-  readonly ca?: Pem | ReadonlyArray<Pem> | undefined
-  readonly cert?: Pem | undefined
-  readonly key?: Pem | Redacted.Redacted<Pem> | undefined
-  readonly pfx?: Uint8Array | Redacted.Redacted<Uint8Array> | undefined
-  readonly passphrase?: Redacted.Redacted<string> | undefined
-  readonly verifyHostname?: boolean | undefined
-  readonly serverName?: string | undefined
-  readonly minVersion?: "TLSv1.2" | "TLSv1.3" | undefined
-}
+export type TlsInput = Pick<
+  Options,
+  "ca" | "cert" | "key" | "pfx" | "passphrase" | "verifyHostname" | "serverName" | "minVersion"
+>
 
 const toBuffer = (pem: Pem): Buffer =>
   typeof pem === "string" ? Buffer.from(pem, "utf8") : Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength)
