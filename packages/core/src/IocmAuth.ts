@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
@@ -11,6 +12,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { readTokenResponse, transportError } from "./internal/response.js"
 import { validateParameter } from "./internal/validate.js"
@@ -46,6 +48,21 @@ const outcome = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<
     onFailure: (error) => Effect.annotateCurrentSpan("outcome", error._tag)
   })
 
+/**
+ * Asks a fetch-based client not to follow redirects (on a 307 fetch would re-send the body, secret
+ * included, to wherever the redirect points). Keeps any `RequestInit` the fiber already has; other
+ * clients ignore it, and undici's and Node's do not follow redirects anyway.
+ */
+const withoutRedirects = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(
+    Effect.serviceOption(FetchHttpClient.RequestInit),
+    (init) =>
+      Effect.provideService(self, FetchHttpClient.RequestInit, {
+        ...Option.getOrElse(init, () => ({})),
+        redirect: "manual"
+      })
+  )
+
 const toLoginError = (error: RefreshError): LoginError =>
   error._tag === "RefreshTokenRejected"
     ? new UnknownPlatformError({ ...error, retryable: false })
@@ -64,11 +81,15 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
     const baseUrl = yield* validateBaseUrl(config.baseUrl)
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.acceptJson))
     const refreshLifetimeMillis = Duration.toMillis(config.refreshTokenLifetime)
+    const spanOptions = { kind: "client", attributes: { appId: config.appId } } as const
 
     const exchange = (request: HttpClientRequest.HttpClientRequest, known: ReadonlyArray<string>) =>
       Effect.gen(function*() {
         const issuedAt = yield* Clock.currentTimeMillis
-        const response = yield* client.execute(request).pipe(Effect.mapError((error) => transportError(error, known)))
+        const response = yield* client.execute(request).pipe(
+          withoutRedirects,
+          Effect.mapError((error) => transportError(error, known))
+        )
         const body: TokenResponse = yield* readTokenResponse(response, known)
         return new TokenSet({
           accessToken: body.accessToken,
@@ -92,10 +113,10 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
         HttpClientRequest.bodyUrlParams({ appId, secret })
       )
       return yield* exchange(request, [secret]).pipe(Effect.mapError(toLoginError))
-    }).pipe(outcome, Effect.withSpan("iocm.login", { kind: "client", attributes: { appId: config.appId } }))
+    }).pipe(outcome, Effect.withSpan("iocm.login", spanOptions))
 
-    const refresh = (refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenSet, RefreshError> =>
-      Effect.gen(function*() {
+    const refresh: Service["refresh"] = Effect.fn("iocm.refresh", spanOptions)(
+      function*(refreshToken: Redacted.Redacted<string>) {
         const { appId, secret } = yield* credentials
         const token = yield* validateParameter(
           "refreshToken",
@@ -105,7 +126,9 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           HttpClientRequest.bodyUnsafeJson({ appId, secret, refreshToken: token })
         )
         return yield* exchange(request, [secret, token])
-      }).pipe(outcome, Effect.withSpan("iocm.refresh", { kind: "client", attributes: { appId: config.appId } }))
+      },
+      outcome
+    )
 
     return { login, refresh }
   }

@@ -10,25 +10,26 @@ import * as Schema from "effect/Schema"
 const retryable = (value: boolean) =>
   Schema.Boolean.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => value))
 
-const platformFields = {
-  /** The platform's error code, as a string. */
-  code: Schema.String,
+const platformFields = (code: string) => ({
+  /** The platform's error code, as a string (default: the documented code of the class). */
+  code: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => code)),
   /** HTTP status of the response; absent when no response was received or the error was found locally. */
   httpStatus: Schema.optional(Schema.Number),
   /** The platform's text as received, with any known secret or token masked. */
-  description: Schema.String
-}
+  description: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => ""))
+})
 
-const localFields = {
-  ...platformFields,
+const localFields = (code: string) => ({
+  ...platformFields(code),
   /** True when the library found the problem before sending anything. */
   detectedLocally: Schema.Boolean.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => false))
-}
+})
 
 const where = (self: { readonly code: string; readonly httpStatus?: number | undefined }) =>
   self.httpStatus === undefined ? self.code : `${self.code}, HTTP ${self.httpStatus}`
 
-const describe = (self: { readonly description: string }) => self.description === "" ? "" : ` ${self.description}`
+const describe = ({ description }: { readonly description: string }) =>
+  description === "" ? "" : ` ${description}${/[.!?]$/.test(description) ? "" : "."}`
 
 /**
  * 100449: the user behind the appId has no permission ("The device is freezed cant operate.").
@@ -37,7 +38,7 @@ const describe = (self: { readonly description: string }) => self.description ==
  * @category Errors
  */
 export class AccountFrozen extends Schema.TaggedError<AccountFrozen>("@iocm/core/AccountFrozen")("AccountFrozen", {
-  ...platformFields,
+  ...platformFields("100449"),
   retryable: retryable(false)
 }) {
   /** @since 0.1.0 */
@@ -56,7 +57,7 @@ export class AccountFrozen extends Schema.TaggedError<AccountFrozen>("@iocm/core
  */
 export class MissingParameter
   extends Schema.TaggedError<MissingParameter>("@iocm/core/MissingParameter")("MissingParameter", {
-    ...localFields,
+    ...localFields("102202"),
     retryable: retryable(false)
   })
 {
@@ -75,7 +76,7 @@ export class MissingParameter
  * @category Errors
  */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>("@iocm/core/InvalidInput")("InvalidInput", {
-  ...localFields,
+  ...localFields("50400"),
   retryable: retryable(false)
 }) {
   /** @since 0.1.0 */
@@ -94,7 +95,7 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>("@iocm/core/I
  */
 export class InvalidCredentials
   extends Schema.TaggedError<InvalidCredentials>("@iocm/core/InvalidCredentials")("InvalidCredentials", {
-    ...platformFields,
+    ...platformFields("100208"),
     retryable: retryable(false)
   })
 {
@@ -114,7 +115,7 @@ export class InvalidCredentials
  */
 export class PlatformInternalError
   extends Schema.TaggedError<PlatformInternalError>("@iocm/core/PlatformInternalError")("PlatformInternalError", {
-    ...platformFields,
+    ...platformFields("50252"),
     retryable: retryable(true)
   })
 {
@@ -134,7 +135,7 @@ export class PlatformInternalError
  */
 export class RefreshTokenRejected
   extends Schema.TaggedError<RefreshTokenRejected>("@iocm/core/RefreshTokenRejected")("RefreshTokenRejected", {
-    ...platformFields,
+    ...platformFields("100006"),
     retryable: retryable(false)
   })
 {
@@ -154,7 +155,7 @@ export class RefreshTokenRejected
  */
 export class ApplicationFrozen
   extends Schema.TaggedError<ApplicationFrozen>("@iocm/core/ApplicationFrozen")("ApplicationFrozen", {
-    ...platformFields,
+    ...platformFields("100247"),
     retryable: retryable(false)
   })
 {
@@ -174,7 +175,9 @@ export class ApplicationFrozen
  */
 export class UnknownPlatformError
   extends Schema.TaggedError<UnknownPlatformError>("@iocm/core/UnknownPlatformError")("UnknownPlatformError", {
-    ...platformFields,
+    ...platformFields(""),
+    /** The platform's error code, as a string. */
+    code: Schema.String,
     retryable: Schema.Boolean
   })
 {
@@ -193,7 +196,7 @@ export class UnknownPlatformError
  * @category Errors
  */
 export class TransportError extends Schema.TaggedError<TransportError>("@iocm/core/TransportError")("TransportError", {
-  ...platformFields,
+  ...platformFields("Transport"),
   retryable: retryable(true)
 }) {
   /** @since 0.1.0 */
@@ -214,10 +217,10 @@ export class TransportError extends Schema.TaggedError<TransportError>("@iocm/co
  */
 export class MalformedResponse
   extends Schema.TaggedError<MalformedResponse>("@iocm/core/MalformedResponse")("MalformedResponse", {
-    ...platformFields,
+    ...platformFields("MalformedResponse"),
     /** At most 200 characters of the body, tokens and secrets masked. */
-    body: Schema.String,
-    retryable: Schema.Boolean
+    body: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "")),
+    retryable: retryable(false)
   })
 {
   /** @since 0.1.0 */
@@ -291,14 +294,6 @@ export const RefreshError: Schema.Union<[typeof LoginError, typeof RefreshTokenR
   LoginError,
   RefreshTokenRejected
 )
-
-/**
- * Whether an error is worth retrying (transport failures, internal errors, 5xx).
- *
- * @since 0.1.0
- * @category Predicates
- */
-export const isRetryable = (error: RefreshError): boolean => error.retryable
 
 /**
  * Converts a decoded platform error body and its HTTP status to the tagged error of its code.

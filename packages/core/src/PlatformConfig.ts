@@ -153,19 +153,22 @@ export const make = (options: Options): Effect.Effect<Settings, InvalidPlatformC
       return yield* new InvalidPlatformConfig({ option: "appKeyHeader", reason: "not a valid HTTP header name" })
     }
     const refreshTokenLifetime = options.refreshTokenLifetime === undefined
-      ? defaultRefreshTokenLifetime
-      : Duration.decode(options.refreshTokenLifetime)
-    if (!Duration.greaterThan(refreshTokenLifetime, Duration.zero) || !Duration.isFinite(refreshTokenLifetime)) {
+      ? Option.some(defaultRefreshTokenLifetime)
+      : Duration.decodeUnknown(options.refreshTokenLifetime)
+    if (
+      Option.isNone(refreshTokenLifetime) || !Duration.greaterThan(refreshTokenLifetime.value, Duration.zero) ||
+      !Duration.isFinite(refreshTokenLifetime.value)
+    ) {
       return yield* new InvalidPlatformConfig({
         option: "refreshTokenLifetime",
-        reason: "must be a positive, finite duration"
+        reason: "must be a positive, finite duration such as \"30 days\""
       })
     }
     return {
       baseUrl,
       appId: options.appId,
       secret: Redacted.isRedacted(options.secret) ? options.secret : Redacted.make(options.secret),
-      refreshTokenLifetime,
+      refreshTokenLifetime: refreshTokenLifetime.value,
       appKeyHeader
     }
   })

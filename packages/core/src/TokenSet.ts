@@ -7,6 +7,8 @@
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
+const defaultRefreshTokenLifetimeMillis = 30 * 24 * 60 * 60 * 1000
+
 /**
  * A token set. Times are epoch milliseconds. `issuedAt` is when the request was **sent** (from
  * `Clock`), so expiry errs on the early side. Tokens are `Redacted`: they print as `<redacted>`
@@ -18,15 +20,22 @@ import * as Schema from "effect/Schema"
 export class TokenSet extends Schema.Class<TokenSet>("@iocm/core/TokenSet")({
   accessToken: Schema.Redacted(Schema.NonEmptyString),
   /** Absent on platforms older than V100R001C30; renew by logging in then. */
-  refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.NonEmptyString)),
+  refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.NonEmptyString)).pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => Option.none())
+  ),
   tokenType: Schema.String,
   scope: Schema.String,
   /** Lifetime of the access token, seconds. */
   expiresIn: Schema.Int.pipe(Schema.positive()),
   /** When the request that produced this set was sent, epoch ms. */
   issuedAt: Schema.Number,
-  /** Lifetime of the refresh token from `issuedAt`, milliseconds (from `PlatformConfig`). */
-  refreshTokenLifetimeMillis: Schema.Number.pipe(Schema.positive())
+  /** Lifetime of the refresh token from `issuedAt`, milliseconds (from `PlatformConfig`; default 30 days). */
+  refreshTokenLifetimeMillis: Schema.Number.pipe(
+    Schema.positive(),
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => defaultRefreshTokenLifetimeMillis)
+  )
 }) {
   /**
    * When the access token expires, epoch ms.

@@ -85,7 +85,10 @@ export type RefreshRequest = typeof RefreshRequest.Type
  * @since 0.1.0
  * @category Responses
  */
-export const ExpiresIn = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(
+export const ExpiresIn = Schema.Union(
+  Schema.Number,
+  Schema.compose(Schema.String.pipe(Schema.pattern(/^\d{1,15}$/)), Schema.NumberFromString)
+).pipe(
   Schema.int(),
   Schema.positive(),
   Schema.annotations({ identifier: "ExpiresIn" })

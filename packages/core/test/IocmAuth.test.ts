@@ -103,6 +103,9 @@ describe("decoding the token response", () => {
     ["a fractional expiresIn", { expiresIn: 1.5 }],
     ["a non-numeric expiresIn string", { expiresIn: "soon" }],
     ["a boolean expiresIn", { expiresIn: true }],
+    ["a hexadecimal expiresIn string", { expiresIn: "0x10" }],
+    ["an exponent expiresIn string", { expiresIn: "1e3" }],
+    ["a padded expiresIn string", { expiresIn: " 3600 " }],
     ["a tokenType other than bearer", { tokenType: "mac" }],
     ["an empty accessToken", { accessToken: "" }],
     ["a numeric accessToken", { accessToken: 12345 }],
@@ -192,7 +195,7 @@ describe("the platform's errors", () => {
 describe("malformed responses and transport failures", () => {
   it.scoped("an HTML error page keeps its status and an excerpt, retryable when 5xx", () =>
     Effect.gen(function*() {
-      const html = `<html><body><h1>502 Bad Gateway</h1>${"x".repeat(500)}</body></html>`
+      const html = `<html><body><h1>502 Bad Gateway</h1>${"<p>nginx</p> ".repeat(40)}</body></html>`
       const server = yield* TestServer.make(TestServer.raw(502, html))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
       assert.strictEqual(error._tag, "MalformedResponse")
@@ -264,6 +267,52 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(containsNoSecret(error.message))
     }))
 
+  it.scoped("a 2xx that does not decode masks token-like values under any name", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, { access: accessToken, refresh: refreshToken }))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.isTrue(containsNoSecret(JSON.stringify(error)))
+    }))
+
+  it.scoped("a body cut off after the headers is malformed, keeps the status and is retryable", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.cutOff(200, "{\"accessToken\":\"107abdc8", 100))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.strictEqual(error.httpStatus, 200)
+      assert.isTrue(error.retryable)
+      assert.include(error.description, "cut off")
+    }))
+
+  for (const status of [302, 307, 308]) {
+    it.scoped(`a ${status} redirect is not followed: nothing is sent elsewhere`, () =>
+      Effect.gen(function*() {
+        const elsewhere = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+        const server = yield* TestServer.make(TestServer.redirect(status, `${elsewhere.baseUrl}/steal`))
+        const loginError = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+        const refreshError = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+        for (const error of [loginError, refreshError]) {
+          assert.strictEqual(error._tag, "MalformedResponse")
+          assert.strictEqual(error.httpStatus, status)
+          assert.include(error.description, "redirect")
+        }
+        assert.strictEqual(elsewhere.requests.length, 0)
+      }))
+  }
+
+  it.scoped("a documented description is kept as received even when it contains a short secret", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(
+        TestServer.json(401, { error_code: "100208", error_desc: "AppId or secret is not right." })
+      )
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl, { secret: "secret" }))))
+      assert.strictEqual(error.description, "AppId or secret is not right.")
+      server.reply = TestServer.json(401, { error_code: "100208", error_desc: "your secret is wrong" })
+      const echoed = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl, { secret: "secret" }))))
+      assert.strictEqual(echoed.description, "your <masked> is wrong")
+    }))
+
   it.scoped("an oversized body is refused without being read in full", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.raw(500, "y".repeat(1024 * 1024)))
@@ -282,7 +331,8 @@ describe("validation before any I/O", () => {
     ["a secret over 256 characters", login, { secret: "s".repeat(257) }, "InvalidInput"],
     ["a refresh token over 256 characters", refresh("r".repeat(257)), {}, "InvalidInput"],
     ["a secret with a control character", login, { secret: "abc\ndef" }, "InvalidInput"],
-    ["a refresh token with a control character", refresh("abc\u0000def"), {}, "InvalidInput"]
+    ["a refresh token with a control character", refresh("abc\u0000def"), {}, "InvalidInput"],
+    ["an appId with a C1 control character", login, { appId: "app\u0085id" }, "InvalidInput"]
   ]
   for (const [name, operation, overrides, tag] of cases) {
     it.scoped(`${name} fails with ${tag}, detected locally, and nothing is sent`, () =>

@@ -55,6 +55,10 @@ describe("PlatformConfig", () => {
         PlatformConfig.make({ baseUrl: "https://x.test", appId, secret, refreshTokenLifetime: 0 })
       )
       assert.strictEqual(lifetime.option, "refreshTokenLifetime")
+      const unreadable = yield* Effect.flip(
+        PlatformConfig.make({ baseUrl: "https://x.test", appId, secret, refreshTokenLifetime: "one month" as never })
+      )
+      assert.strictEqual(unreadable.option, "refreshTokenLifetime")
     }))
 
   it.effect("layerConfig reads the IOCM_* variables, the secret redacted", () =>

@@ -13,7 +13,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { fromPlatformError, MalformedResponse, type RefreshError, TransportError } from "../IocmError.js"
 import { PlatformErrorBody, TokenResponse } from "../Wire.js"
-import { maskedExcerpt, maskSecrets } from "./mask.js"
+import { maskDescription, maskedExcerpt, maskSecrets } from "./mask.js"
 
 /**
  * Largest response body read; the platform's bodies are a few hundred bytes.
@@ -52,16 +52,46 @@ export const transportError = (error: HttpClientError.HttpClientError, known: Re
 const decodeTokenResponse = Schema.decodeUnknownEither(TokenResponse)
 const decodePlatformError = Schema.decodeUnknownOption(PlatformErrorBody)
 
+interface Body {
+  readonly text: string
+  readonly size: number
+  readonly tooLarge: boolean
+  /** Why the body stopped before its end, when it did. */
+  readonly cutOff: Option.Option<string>
+}
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.length
+  }
+  return bytes
+}
+
+/** Reads at most `maxBodyBytes` (plus one chunk); a body that breaks off is reported, not failed. */
 const readBody = (response: HttpClientResponse.HttpClientResponse, known: ReadonlyArray<string>) =>
-  response.stream.pipe(
-    Stream.runFoldWhile(
-      { chunks: [] as Array<Uint8Array>, size: 0 },
-      (state) => state.size <= maxBodyBytes,
-      (state, chunk) => ({ chunks: [...state.chunks, chunk], size: state.size + chunk.length })
-    ),
-    Effect.mapError((error) => transportError(error, known)),
-    Effect.map(({ chunks, size }) => ({ text: Buffer.concat(chunks).toString("utf8"), tooLarge: size > maxBodyBytes }))
-  )
+  Effect.suspend(() => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    return response.stream.pipe(
+      Stream.runForEachWhile((chunk) =>
+        Effect.sync(() => {
+          chunks.push(chunk)
+          size += chunk.length
+          return size <= maxBodyBytes
+        })
+      ),
+      Effect.either,
+      Effect.map((result): Body => ({
+        text: new TextDecoder().decode(concat(chunks, size)),
+        size,
+        tooLarge: size > maxBodyBytes,
+        cutOff: Either.isLeft(result) ? Option.some(transportError(result.left, known).description) : Option.none()
+      }))
+    )
+  })
 
 const parseJson = (text: string): Option.Option<unknown> => {
   try {
@@ -92,17 +122,21 @@ export const readTokenResponse = (
   Effect.gen(function*() {
     const status = response.status
     const ok = status >= 200 && status < 300
-    const { text, tooLarge } = yield* readBody(response, known)
-    const malformed = (description: string) =>
-      new MalformedResponse({
-        code: "MalformedResponse",
-        httpStatus: status,
-        description,
-        body: maskedExcerpt(text, known),
-        retryable: status >= 500
-      })
+    const { cutOff, size, text, tooLarge } = yield* readBody(response, known)
+    const malformed = (description: string, retryable = status >= 500) =>
+      new MalformedResponse({ httpStatus: status, description, body: maskedExcerpt(text, known), retryable })
+    if (Option.isSome(cutOff)) {
+      return yield* malformed(`The body was cut off after ${size} bytes (${cutOff.value}).`, true)
+    }
     if (tooLarge) {
       return yield* malformed(`The body is larger than ${maxBodyBytes} bytes.`)
+    }
+    if (status >= 300 && status < 400) {
+      return yield* malformed(
+        `The platform answered with a redirect (to ${
+          maskSecrets(response.headers["location"] ?? "nowhere", known)
+        }); redirects are not followed, so the request and its secrets are never sent elsewhere.`
+      )
     }
     const json = parseJson(text)
     if (Option.isNone(json)) {
@@ -131,7 +165,7 @@ const maskedPlatformError = (
 ) =>
   Effect.fail(
     fromPlatformError(
-      { code: maskSecrets(error.code, known), description: maskSecrets(error.description, known) },
+      { code: maskSecrets(error.code, known), description: maskDescription(error.description, known) },
       status
     )
   )

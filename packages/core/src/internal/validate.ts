@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import { InvalidInput, MissingParameter } from "../IocmError.js"
 import { maxParameterLength } from "../Wire.js"
 
-const controlCharacter = /[\u0000-\u001f\u007f]/
+const controlCharacter = /\p{Cc}/u
 
 /**
  * Succeeds with the value, or fails with `MissingParameter` (missing or empty) or `InvalidInput`

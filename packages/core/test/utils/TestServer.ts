@@ -19,6 +19,7 @@ export type Reply =
   | { readonly _tag: "Raw"; readonly status: number; readonly body: string; readonly contentType?: string }
   | { readonly _tag: "Reset" }
   | { readonly _tag: "Redirect"; readonly status: number; readonly location: string }
+  | { readonly _tag: "CutOff"; readonly status: number; readonly body: string; readonly contentLength: number }
 
 export const json = (status: number, body: unknown): Reply => ({ _tag: "Json", status, body })
 export const raw = (status: number, body: string, contentType = "text/html"): Reply => ({
@@ -28,6 +29,14 @@ export const raw = (status: number, body: string, contentType = "text/html"): Re
   contentType
 })
 export const reset: Reply = { _tag: "Reset" }
+export const redirect = (status: number, location: string): Reply => ({ _tag: "Redirect", status, location })
+/** Announces `contentLength` bytes, sends `body`, then closes the connection. */
+export const cutOff = (status: number, body: string, contentLength: number): Reply => ({
+  _tag: "CutOff",
+  status,
+  body,
+  contentLength
+})
 
 export interface TestServer {
   readonly baseUrl: string
@@ -57,6 +66,13 @@ export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope
               return
             case "Redirect":
               res.writeHead(current.status, { location: current.location }).end()
+              return
+            case "CutOff":
+              res.writeHead(current.status, {
+                "content-type": "application/json",
+                "content-length": String(current.contentLength)
+              })
+              res.write(current.body, () => req.socket.destroy())
               return
             case "Json":
               res.writeHead(current.status, { "content-type": "application/json" }).end(JSON.stringify(current.body))
