@@ -351,13 +351,32 @@ const optionalRedacted = (name: string): Config.Config<Option.Option<Redacted.Re
 const firstSome = <A>(...configs: Array<Config.Config<Option.Option<A>>>): Config.Config<Option.Option<A>> =>
   configs.reduce((acc, next) => Config.zipWith(acc, next, (a, b) => Option.orElse(a, () => b)))
 
+const booleanWords = new Map([
+  ["true", true],
+  ["yes", true],
+  ["on", true],
+  ["1", true],
+  ["false", false],
+  ["no", false],
+  ["off", false],
+  ["0", false]
+])
+
 const EnvConfig = Config.all({
   caFiles: optionalString("IOCM_CA_FILE"),
   certFile: optionalString("IOCM_CERT_FILE"),
   keyFile: optionalString("IOCM_KEY_FILE"),
   pfxFile: optionalString("IOCM_PFX_FILE"),
   passphrase: Config.option(Config.redacted("IOCM_PASSPHRASE")),
-  verifyHostname: Config.boolean("IOCM_VERIFY_HOSTNAME").pipe(Config.withDefault(true)),
+  verifyHostname: Config.string("IOCM_VERIFY_HOSTNAME").pipe(
+    Config.map((value) => value.trim().toLowerCase()),
+    Config.validate({
+      message: "IOCM_VERIFY_HOSTNAME: expected true or false (also yes/no, on/off, 1/0)",
+      validation: (value) => booleanWords.has(value)
+    }),
+    Config.map((value) => booleanWords.get(value) === true),
+    Config.withDefault(true)
+  ),
   serverName: optionalString("IOCM_SERVER_NAME"),
   timeout: Config.option(Config.duration("IOCM_TIMEOUT")),
   connectTimeout: Config.option(Config.duration("IOCM_CONNECT_TIMEOUT")),

@@ -613,8 +613,11 @@ describe("IocmHttp.layerConfig", () => {
     Effect.gen(function*() {
       const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
       yield* expectTransportError(getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem") })))
-      yield* getJson(server.url).pipe(
-        withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_VERIFY_HOSTNAME: "false" })
+      for (const off of ["false", "FALSE", " no ", "0"]) {
+        yield* getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_VERIFY_HOSTNAME: off }))
+      }
+      yield* expectTransportError(
+        getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_VERIFY_HOSTNAME: "TRUE" }))
       )
       const error = yield* expectTransportError(
         getJson(server.url).pipe(
@@ -622,6 +625,16 @@ describe("IocmHttp.layerConfig", () => {
         )
       )
       assert.include(error.description, "certificate not trusted")
+    }))
+
+  it.effect("IOCM_VERIFY_HOSTNAME that is not a boolean is a ConfigError naming it", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.provide(Effect.void, IocmHttp.layerConfig).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["IOCM_VERIFY_HOSTNAME", "maybe"]])))
+        )
+      )
+      assert.include(String(error), "IOCM_VERIFY_HOSTNAME")
     }))
 
   it.scopedLive("HTTPS_PROXY and NO_PROXY", () =>
