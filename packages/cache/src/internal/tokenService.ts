@@ -46,9 +46,9 @@ interface Pending {
 }
 
 interface State {
-  /** Hot path: callers get `hit` at once while `now < freshUntil`. */
+  /** Hot path: callers get `hit` at once while `now < freshUntil` (finite only when `hit` is set). */
   readonly freshUntil: number
-  readonly hit: Effect.Effect<AccessToken, TokenError>
+  readonly hit: Effect.Effect<AccessToken, TokenError> | undefined
   /** The token set in force (kept after `invalidate` for its refresh token). */
   readonly entry: Entry | undefined
   /** The access token of `entry` was invalidated. */
@@ -91,14 +91,18 @@ interface Timer {
   readonly reason: Reason
 }
 
+/** A flight to await; `start` when the caller requested it and must wake the worker. */
+interface Awaiting {
+  readonly deferred: Deferred.Deferred<AccessToken, TokenError>
+  readonly start: boolean
+}
+
 type Decision =
   | { readonly _tag: "Hit"; readonly access: AccessToken }
   | { readonly _tag: "Fail"; readonly cause: Cause.Cause<TokenError> }
-  | { readonly _tag: "Await"; readonly deferred: Deferred.Deferred<AccessToken, TokenError>; readonly start: boolean }
+  | ({ readonly _tag: "Await" } & Awaiting)
 
 const iso = (millis: number) => Number.isFinite(millis) ? new Date(millis).toISOString() : String(millis)
-
-const errorCode = (error: TokenError): string => error.code
 
 /** @internal */
 export const make = (
@@ -158,7 +162,7 @@ export const make = (
     }
     const initialState: State = {
       freshUntil: freshness(initialEntry, false, undefined),
-      hit: initialEntry === undefined ? Effect.die("no token") : Effect.succeed(initialEntry.access),
+      hit: initialEntry === undefined ? undefined : Effect.succeed(initialEntry.access),
       entry: initialEntry,
       revoked: false,
       pending: undefined,
@@ -234,12 +238,13 @@ export const make = (
     })
 
     // The hot path: a read of the state and of the clock; the result is precomputed.
-    const get: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() =>
-      clock.unsafeCurrentTimeMillis() < hot.freshUntil ? hot.hit : slowGet
-    )
+    const get: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() => {
+      const { freshUntil, hit } = hot
+      return hit !== undefined && clock.unsafeCurrentTimeMillis() < freshUntil ? hit : slowGet
+    })
 
     const refresh: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
-      modify((state): readonly [Decision, State] => {
+      modify((state): readonly [Awaiting, State] => {
         const cleared: State = {
           ...state,
           terminal: undefined,
@@ -248,12 +253,12 @@ export const make = (
           freshUntil: freshness(state.entry, state.revoked, undefined)
         }
         if (state.pending !== undefined) {
-          return [{ _tag: "Await", deferred: state.pending.deferred, start: false }, cleared]
+          return [{ deferred: state.pending.deferred, start: false }, cleared]
         }
         const pending = newPending("explicit")
-        return [{ _tag: "Await", deferred: pending.deferred, start: true }, { ...cleared, pending }]
+        return [{ deferred: pending.deferred, start: true }, { ...cleared, pending }]
       }),
-      (decision) => decision._tag === "Await" ? await_(decision.deferred, decision.start) : Effect.die("unreachable")
+      ({ deferred, start }) => await_(deferred, start)
     )
 
     const invalidate = (generation: number, reason: Reason = "invalidated"): Effect.Effect<boolean> =>
@@ -531,7 +536,7 @@ export const make = (
               reason: pending.reason,
               operation: failure.value.operation,
               error: error._tag,
-              code: errorCode(error)
+              code: error.code
             })
           )
           return undefined
@@ -575,7 +580,7 @@ export const make = (
                 ? "Token refresh failed; serving the still-valid token and retrying"
                 : "Token acquisition failed; retrying"
             }. ${error.message}`
-          ).pipe(Effect.annotateLogs({ ...annotations, operation, error: error._tag, code: errorCode(error) }))
+          ).pipe(Effect.annotateLogs({ ...annotations, operation, error: error._tag, code: error.code }))
         } else {
           yield* Effect.logError("Token acquisition died; retrying", cause).pipe(Effect.annotateLogs(annotations))
         }
