@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import { IocmAuth, IocmError } from "@iocm/core"
 import {
   Cause,
   Chunk,
+  Clock,
   Duration,
   Effect,
   Exit,
@@ -335,6 +337,67 @@ describe("TokenService failures", () => {
         "refresh",
         "login"
       ])
+    }))
+
+  it.scoped("a refresh token that fails core's local validation leads to one login, not a terminal state", () =>
+    Effect.gen(function*() {
+      // The platform issues a 300-character refresh token; like the real `IocmAuth`, the fake
+      // refuses it before any request (InvalidInput, detectedLocally) and counts only real requests.
+      const issued = (n: number) => `rt-${n}-`.padEnd(300, "r")
+      const requests: Array<"login" | "refresh"> = []
+      const auth: IocmAuth.Service = {
+        login: Effect.gen(function*() {
+          requests.push("login")
+          const n = requests.filter((request) => request === "login").length
+          return FakeAuth.tokenSet({
+            accessToken: `at-${n}`,
+            refreshToken: issued(n),
+            issuedAt: yield* Clock.currentTimeMillis
+          })
+        }),
+        refresh: (refreshToken) =>
+          Redacted.value(refreshToken).length > 256
+            ? Effect.fail(
+              new IocmError.InvalidInput({
+                code: "50400",
+                description: "refreshToken is longer than 256 characters.",
+                detectedLocally: true
+              })
+            )
+            : Effect.sync(() => requests.push("refresh")).pipe(Effect.zipRight(Effect.die("unexpected refresh")))
+      }
+      const service = yield* TokenService.make({ jitter: 0 }).pipe(
+        Effect.provide(Layer.merge(Layer.succeed(IocmAuth.IocmAuth, auth), TokenStore.layerMemory))
+      )
+      const relogins = TokenMetrics.loginTotal.pipe(
+        Metric.tagged("outcome", "success"),
+        Metric.tagged("reason", "rejected-token")
+      )
+      const reloginsBefore = (yield* Metric.value(relogins)).count
+      const collected = yield* Effect.fork(Stream.runCollect(Stream.take(service.changes, 2)))
+      yield* settle
+      assert.strictEqual(value(yield* service.get), "at-1")
+      // Lead 10 min, no jitter: due at 50 min.
+      yield* TestClock.adjust(minutes(50))
+      assert.deepStrictEqual(requests, ["login", "login"])
+      const token = yield* service.get
+      assert.strictEqual(value(token), "at-2")
+      assert.strictEqual(token.generation, 2)
+      const events = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+      assert.deepStrictEqual(events.map((event) => event._tag), ["LoggedIn", "LoggedIn"])
+      assert.isTrue(events[1]!._tag === "LoggedIn" && events[1]!.reason === "proactive")
+      assert.strictEqual((yield* Metric.value(relogins)).count - reloginsBefore, 1)
+      // The unusable refresh token was replaced by the one of the login.
+      assert.strictEqual(
+        Option.getOrUndefined(
+          Option.map(Option.flatMap(yield* service.current, (t) => t.refreshToken), Redacted.value)
+        ),
+        issued(2)
+      )
+      // Not terminal, and no loop: nothing more until the next token is due.
+      yield* TestClock.adjust(minutes(49))
+      assert.deepStrictEqual(requests, ["login", "login"])
+      assert.strictEqual(yield* service.get, token)
     }))
 
   it.scoped("InvalidCredentials is terminal: no retries, callers fail at once until refresh is called", () =>

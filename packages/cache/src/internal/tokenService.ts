@@ -401,7 +401,10 @@ export const make = (
         const refreshed = yield* call("refresh", reason, auth.refresh(refreshToken.value)).pipe(Effect.either)
         if (refreshed._tag === "Right") return yield* done("refresh", refreshed.right)
         const error = refreshed.left
-        if (error._tag !== "RefreshTokenRejected") {
+        // A refresh token the platform issued but core's own checks refuse (over 256 characters,
+        // control characters) was never sent, and never will be: it is as good as refused.
+        const unusable = "detectedLocally" in error && error.detectedLocally === true
+        if (error._tag !== "RefreshTokenRejected" && !unusable) {
           return yield* Effect.fail(new AttemptFailure("refresh", error))
         }
         // Drop the refused refresh token, then log in — once.
@@ -412,9 +415,11 @@ export const make = (
             ? { ...s, entry: { ...s.entry, stored: dropped } }
             : s
         )
-        yield* Effect.logWarning("Refresh token refused by the platform; logging in").pipe(
-          Effect.annotateLogs({ reason, generation: base.generation, code: error.code })
-        )
+        yield* Effect.logWarning(
+          unusable
+            ? `Refresh token unusable; logging in. ${error.message}`
+            : "Refresh token refused by the platform; logging in"
+        ).pipe(Effect.annotateLogs({ reason, generation: base.generation, code: error.code }))
         return yield* Effect.flatMap(login("rejected-token"), (fresh) => done("login", fresh))
       })
 
