@@ -39,8 +39,9 @@ export const run = (
 ) =>
   Effect.gen(function*() {
     const config = yield* PlatformConfig.PlatformConfig
-    const client = yield* TokenService.authenticated(
-      (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)))
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)),
+      TokenService.authenticated
     )
     const events = yield* TokenService.changes.pipe(
       Stream.runForEach((event) => Console.log(describeEvent(event))),

@@ -198,8 +198,10 @@ export const authenticatedWith = (
   internalAuthenticated.make(client, service, settings)
 
 /**
- * The authenticated client over `client`, with the service and the app key from the context (see
- * `authenticatedWith`). `Authorization` stays redacted in spans and logs.
+ * `HttpClient → HttpClient` middleware: `client` with every request signed by the `TokenService`
+ * and the app key of the `PlatformConfig` found in the context of the request (see
+ * `authenticatedWith`). Put status filters and retries after it, so that it sees the 403 first.
+ * `Authorization` stays redacted in spans and logs.
  *
  * @example
  * ```ts
@@ -210,8 +212,10 @@ export const authenticatedWith = (
  *
  * const devices = Effect.gen(function*() {
  *   const config = yield* PlatformConfig.PlatformConfig
- *   const client = yield* TokenService.authenticated(
- *     (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)))
+ *   const client = (yield* HttpClient.HttpClient).pipe(
+ *     HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)),
+ *     TokenService.authenticated,
+ *     HttpClient.filterStatusOk
  *   )
  *   return yield* client.get(Wire.devicesPath, { urlParams: { pageNo: 0, pageSize: 10 } })
  * })
@@ -222,20 +226,26 @@ export const authenticatedWith = (
  */
 export const authenticated = <E, R>(
   client: HttpClient.HttpClient.With<E, R>
-): Effect.Effect<
-  HttpClient.HttpClient.With<E | TokenError, R>,
-  never,
-  TokenService | PlatformConfig.PlatformConfig
-> =>
-  Effect.gen(function*() {
-    const service = yield* TokenService
-    const config = yield* PlatformConfig.PlatformConfig
-    return internalAuthenticated.make(client, service, config)
-  })
+): HttpClient.HttpClient.With<E | TokenError, R | TokenService | PlatformConfig.PlatformConfig> =>
+  HttpClient.makeWith<never, never, E | TokenError, R | TokenService | PlatformConfig.PlatformConfig>(
+    (request) =>
+      Effect.flatMap(request, (request) =>
+        // One context read per request; nothing is rebuilt.
+        Effect.contextWithEffect((context: Context.Context<TokenService | PlatformConfig.PlatformConfig>) =>
+          internalAuthenticated.execute(
+            client,
+            Context.get(context, TokenService),
+            Context.get(context, PlatformConfig.PlatformConfig),
+            request
+          )
+        )),
+    Effect.succeed
+  )
 
 /**
- * Replaces the `HttpClient` in the context with its authenticated version (see `authenticated`).
- * As `HttpClient.HttpClient` can only fail with `HttpClientError`, a `TokenError` surfaces as a
+ * Replaces the `HttpClient` in the context with its authenticated version (see `authenticated`),
+ * bound to the `TokenService` and `PlatformConfig` of the layer's context. As
+ * `HttpClient.HttpClient` can only fail with `HttpClientError`, a `TokenError` surfaces as a
  * `RequestError` with reason `"Transport"` whose `cause` is the `TokenError`; use `authenticated`
  * to keep it typed.
  *
@@ -249,7 +259,9 @@ export const layerAuthenticatedClient: Layer.Layer<
 > = Layer.effect(
   HttpClient.HttpClient,
   Effect.gen(function*() {
-    const client = yield* authenticated(yield* HttpClient.HttpClient)
+    const client = authenticatedWith(yield* TokenService, yield* PlatformConfig.PlatformConfig)(
+      yield* HttpClient.HttpClient
+    )
     return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
       (request) =>
         Effect.flatMap(request, (request) =>

@@ -198,6 +198,54 @@ describe("TokenService.authenticated", () => {
   })
 })
 
+describe("TokenService.authenticated from the context", () => {
+  it.scopedLive("is HttpClient → HttpClient: the service and the app key are read from each request's context", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      let valid: string | undefined
+      fake.onIssue = (token) => {
+        valid = token
+      }
+      const server = yield* HostileServer.make((request) =>
+        request.token !== undefined && request.token === valid ? HostileServer.ok : HostileServer.invalidToken
+      )
+      const base = (yield* HttpClient.HttpClient).pipe(
+        HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl))
+      )
+      // Both forms, with no Effect to run first.
+      const piped = base.pipe(TokenService.authenticated, HttpClient.filterStatusOk)
+      const applied = TokenService.authenticated(base)
+      const tokens = yield* Layer.build(
+        TokenService.layer().pipe(Layer.provide(Layer.merge(fake.layer, TokenStore.layerMemory)))
+      )
+      const config = (appKeyHeader: string) =>
+        PlatformConfig.layer({ baseUrl: server.baseUrl, appId, secret: Redacted.make("secret"), appKeyHeader })
+      const first = yield* piped.get(devices).pipe(
+        Effect.provide(config("app_key")),
+        Effect.provide(tokens)
+      )
+      assert.strictEqual(first.status, 200)
+      const second = yield* applied.get(devices).pipe(
+        Effect.provide(config("x-app-key")),
+        Effect.provide(tokens)
+      )
+      assert.strictEqual(second.status, 200)
+      assert.strictEqual(server.requests[0]!.headers["app_key"], appId)
+      assert.strictEqual(server.requests[1]!.headers["x-app-key"], appId)
+      assert.deepStrictEqual(server.requests.map((request) => request.token), ["at-1", "at-1"])
+      // The replay on 1010005 works the same way.
+      valid = "revoked"
+      const replayed = yield* piped.get(devices).pipe(
+        Effect.provide(config("app_key")),
+        Effect.provide(tokens)
+      )
+      assert.strictEqual(replayed.status, 200)
+      assert.deepStrictEqual(server.requests.slice(2).map((request) => request.token), ["at-1", "at-2"])
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.refreshes(), 1)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+})
+
 describe("TokenService.layerAuthenticatedClient", () => {
   it.scopedLive("provides the authenticated HttpClient; a token error surfaces as a RequestError", () =>
     Effect.gen(function*() {

@@ -33,8 +33,9 @@ const stack = (options: Simulator.SimulatorOptions, policy?: RefreshPolicy.Optio
 /** The authenticated client to the simulator's business API. */
 const client = Effect.gen(function*() {
   const config = yield* PlatformConfig.PlatformConfig
-  return yield* TokenService.authenticated(
-    (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)))
+  return (yield* HttpClient.HttpClient).pipe(
+    HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)),
+    TokenService.authenticated
   )
 })
 

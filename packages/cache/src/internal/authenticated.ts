@@ -112,57 +112,96 @@ const inspect = (response: HttpClientResponse.HttpClientResponse): Effect.Effect
   })
 
 /**
- * The middleware over a client, with the settings it needs.
+ * The app-key settings the middleware signs with.
+ *
+ * @internal
+ */
+export interface Settings {
+  readonly appId: string
+  readonly appKeyHeader: string
+}
+
+const sign = (request: HttpClientRequest.HttpClientRequest, settings: Settings, token: AccessToken) =>
+  request.pipe(
+    HttpClientRequest.setHeader(settings.appKeyHeader, settings.appId),
+    HttpClientRequest.bearerToken(token.token)
+  )
+
+/**
+ * The slow path, after a 401 or 403: reads the platform's code and, on "invalid token",
+ * invalidates the token that was sent and replays the request once with a fresh one.
+ */
+const onRefused = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>,
+  service: Service,
+  settings: Settings,
+  request: HttpClientRequest.HttpClientRequest,
+  token: AccessToken,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E | TokenError, R> =>
+  Effect.gen(function*() {
+    const inspected = yield* inspect(response)
+    const reason = rejection(response.status, inspected.code)
+    // A streamed body cannot be sent twice.
+    if (reason === undefined || request.body._tag === "Stream") return inspected.response
+    yield* service.invalidate(token.generation, reason)
+    const fresh = yield* service.get
+    if (fresh.generation === token.generation) return inspected.response
+    yield* Effect.logDebug("Access token refused by the platform; replaying once with a fresh token").pipe(
+      Effect.annotateLogs({
+        code: inspected.code,
+        status: response.status,
+        method: request.method,
+        generation: token.generation,
+        freshGeneration: fresh.generation
+      })
+    )
+    // Replayed once; whatever comes back now is returned as is.
+    return yield* client.execute(sign(request, settings, fresh)).pipe(
+      Effect.withSpan("iocm.token.replay", {
+        attributes: {
+          code: inspected.code,
+          status: response.status,
+          generation: token.generation,
+          freshGeneration: fresh.generation
+        }
+      })
+    )
+  })
+
+/**
+ * Sends one request through `client`, signed with the current token of `service`; on the
+ * platform's "invalid token" answer, invalidates that token and replays the request once. The
+ * common case (any status but 401 and 403) is two `flatMap`s over the client's own work.
+ *
+ * @internal
+ */
+export const execute = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>,
+  service: Service,
+  settings: Settings,
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E | TokenError, R> =>
+  Effect.flatMap(service.get, (token) =>
+    Effect.flatMap(
+      client.execute(sign(request, settings, token)),
+      (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | TokenError, R> =>
+        response.status !== 403 && response.status !== 401
+          ? Effect.succeed(response)
+          : onRefused(client, service, settings, request, token, response)
+    ))
+
+/**
+ * The middleware over a client, with a given service and settings.
  *
  * @internal
  */
 export const make = <E, R>(
   client: HttpClient.HttpClient.With<E, R>,
   service: Service,
-  settings: { readonly appId: string; readonly appKeyHeader: string }
-): HttpClient.HttpClient.With<E | TokenError, R> => {
-  const sign = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
-    request.pipe(
-      HttpClientRequest.setHeader(settings.appKeyHeader, settings.appId),
-      HttpClientRequest.bearerToken(token.token)
-    )
-
-  const execute = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.gen(function*() {
-      const token = yield* service.get
-      const response = yield* client.execute(sign(request, token))
-      if (response.status !== 403 && response.status !== 401) return response
-      const inspected = yield* inspect(response)
-      const reason = rejection(response.status, inspected.code)
-      // A streamed body cannot be sent twice.
-      if (reason === undefined || request.body._tag === "Stream") return inspected.response
-      yield* service.invalidate(token.generation, reason)
-      const fresh = yield* service.get
-      if (fresh.generation === token.generation) return inspected.response
-      yield* Effect.logDebug("Access token refused by the platform; replaying once with a fresh token").pipe(
-        Effect.annotateLogs({
-          code: inspected.code,
-          status: response.status,
-          method: request.method,
-          generation: token.generation,
-          freshGeneration: fresh.generation
-        })
-      )
-      // Replayed once; whatever comes back now is returned as is.
-      return yield* client.execute(sign(request, fresh)).pipe(
-        Effect.withSpan("iocm.token.replay", {
-          attributes: {
-            code: inspected.code,
-            status: response.status,
-            generation: token.generation,
-            freshGeneration: fresh.generation
-          }
-        })
-      )
-    })
-
-  return HttpClient.makeWith<never, never, E | TokenError, R>(
-    (request) => Effect.flatMap(request, execute),
+  settings: Settings
+): HttpClient.HttpClient.With<E | TokenError, R> =>
+  HttpClient.makeWith<never, never, E | TokenError, R>(
+    (request) => Effect.flatMap(request, (request) => execute(client, service, settings, request)),
     Effect.succeed
   )
-}

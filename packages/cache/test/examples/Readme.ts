@@ -11,10 +11,11 @@ import { Effect, Layer } from "effect"
 // refused the token. Status filters go after `authenticated`, so that it sees the 403 first.
 export const listDevices = Effect.gen(function*() {
   const config = yield* PlatformConfig.PlatformConfig
-  const platform = (yield* HttpClient.HttpClient).pipe(
-    HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl))
+  const client = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)),
+    TokenService.authenticated,
+    HttpClient.filterStatusOk
   )
-  const client = (yield* TokenService.authenticated(platform)).pipe(HttpClient.filterStatusOk)
   const response = yield* client.get(Wire.devicesPath, { urlParams: { pageNo: 0, pageSize: 10 } })
   return yield* response.json
 })
