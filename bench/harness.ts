@@ -26,8 +26,8 @@ export interface FigureResult {
   readonly target: string
   /** What was held against the target when it is not the ratio alone (e.g. "growth 0.3 MB"). */
   readonly measured?: string | undefined
-  /** `undefined` for a figure that is only reported. */
-  readonly pass: boolean | undefined
+  /** `null` for a figure that is only reported. */
+  readonly pass: boolean | null
   readonly rounds: number
   /** What else was measured and matters to read the figure. */
   readonly details: Readonly<Record<string, unknown>>
@@ -143,12 +143,68 @@ export const compare = <E1, R1, E2, R2>(options: {
     }
   })
 
+/**
+ * Like `compare`, for a round that measures both sides itself (e.g. alternating them in short
+ * chunks inside the round) and returns `[ours, baseline]`.
+ */
+export const comparePaired = <E, R>(options: {
+  readonly label: string
+  readonly warmup: number
+  readonly rounds: number
+  readonly round: Effect.Effect<readonly [number, number], E, R>
+  readonly ratio: (ours: number, baseline: number) => number
+}): Effect.Effect<Comparison, E, R> =>
+  Effect.gen(function*() {
+    const ours: Array<number> = []
+    const baseline: Array<number> = []
+    for (let i = 0; i < options.warmup + options.rounds; i++) {
+      const warm = i < options.warmup
+      const [a, b] = yield* options.round
+      if (!warm) {
+        ours.push(a)
+        baseline.push(b)
+      }
+      yield* progress(
+        `${options.label}: ${warm ? "warm-up" : "round"} ${warm ? i + 1 : i - options.warmup + 1}` +
+          ` ours ${round(a, 4)} baseline ${round(b, 4)}`
+      )
+    }
+    const ratios = ours.map((a, i) => options.ratio(a, baseline[i]!))
+    return {
+      ours,
+      baseline,
+      ratios,
+      oursMedian: median(ours),
+      baselineMedian: median(baseline),
+      ratioMedian: median(ratios)
+    }
+  })
+
 /** The samples, rounded, for the details of a result. */
 export const samples = (comparison: Comparison) => ({
   oursRounds: comparison.ours.map((x) => round(x)),
   baselineRounds: comparison.baseline.map((x) => round(x)),
   ratioRounds: comparison.ratios.map((x) => round(x, 3))
 })
+
+let gcEntries: Array<{ readonly start: number; readonly duration: number }> | undefined
+
+/** Starts recording the collector's pauses (`PerformanceObserver` on "gc" entries). */
+export const recordGc = (): void => {
+  if (gcEntries !== undefined) return
+  const entries: Array<{ readonly start: number; readonly duration: number }> = []
+  gcEntries = entries
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) entries.push({ start: entry.startTime, duration: entry.duration })
+  }).observe({ entryTypes: ["gc"] })
+}
+
+/** Milliseconds of GC pauses that started between `from` and `to` (`now()` times), once the observer has reported them. */
+export const gcMillisBetween = (from: number, to: number): Effect.Effect<number> =>
+  Effect.map(
+    Effect.sleep(20),
+    () => (gcEntries ?? []).filter((e) => e.start >= from && e.start <= to).reduce((sum, e) => sum + e.duration, 0)
+  )
 
 let gcFunction: (() => void) | undefined
 

@@ -59,7 +59,7 @@ const table = (results: ReadonlyArray<FigureResult>): string => {
     cell(r.ratio),
     r.target,
     r.measured ?? `ratio ${r.ratio}`,
-    r.pass === undefined ? "(report)" : r.pass ? "yes" : "NO"
+    r.pass === null ? "(report)" : r.pass ? "yes" : "NO"
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: ReadonlyArray<string>) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`
@@ -81,7 +81,7 @@ const main = Effect.gen(function*() {
     results.push(result)
     yield* progress(
       `${figure.id}: ratio ${result.ratio} (${result.target}) ${
-        result.pass === undefined ? "reported" : result.pass ? "pass" : "FAIL"
+        result.pass === null ? "reported" : result.pass ? "pass" : "FAIL"
       } in ${round((performance.now() - figureStart) / 1000, 3)} s`
     )
   }

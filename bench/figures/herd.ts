@@ -21,7 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type { Figure, FigureResult } from "../harness.js"
-import { compare, fullGc, median, now, progress, round, samples, timed } from "../harness.js"
+import { compare, fullGc, gcMillisBetween, median, now, progress, recordGc, round, samples, timed } from "../harness.js"
 import { authLayer, httpLayer } from "../network.js"
 import { type Remote, Servers, tokenRequests } from "../servers/remote.js"
 import { expired, makeFakeAuth, readPems } from "../support.js"
@@ -31,6 +31,8 @@ const CALLERS = 10_000
 interface Herd {
   /** From the start of `Effect.all` until the last caller had its value, ms. */
   readonly lastMillis: number
+  /** GC pauses in that window, ms. */
+  readonly gcMillis: number
   /** Until the first caller had its value, ms. */
   readonly firstMillis: number
   readonly values: ReadonlyArray<unknown>
@@ -48,9 +50,15 @@ const herdOf = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<Herd, E, R
         if (at > last) last = at
       }))
     const start = now()
-    return Effect.map(
+    return Effect.flatMap(
       Effect.all(Array.from({ length: CALLERS }, () => caller), { concurrency: "unbounded" }),
-      (values) => ({ lastMillis: last - start, firstMillis: first - start, values })
+      (values) =>
+        Effect.map(gcMillisBetween(start, last), (gcMillis) => ({
+          lastMillis: last - start,
+          firstMillis: first - start,
+          gcMillis,
+          values
+        }))
     )
   })
 
@@ -69,10 +77,12 @@ const herd = (tokens: TokenSet) =>
 const measure = (remote: Remote) =>
   Effect.gen(function*() {
     yield* progress(`herd: ${CALLERS} concurrent get on an expired token vs one refresh`)
+    recordGc()
     const auth = yield* IocmAuth.IocmAuth
     let latest = yield* auth.login
     const requests: Array<number> = []
     const firsts: Array<number> = []
+    const gcs: Array<number> = []
     let allNew = true
     const ours = Effect.gen(function*() {
       const before = tokenRequests(yield* remote.counters)
@@ -81,6 +91,7 @@ const measure = (remote: Remote) =>
       latest = result.fresh
       requests.push(after - before)
       firsts.push(result.firstMillis)
+      gcs.push(result.gcMillis)
       allNew = allNew && result.allNew
       return result.lastMillis
     })
@@ -103,10 +114,13 @@ const measure = (remote: Remote) =>
     const ref = yield* Ref.make(0)
     const fake = makeFakeAuth()
     const floor: Array<number> = []
+    const floorGc: Array<number> = []
     const offline: Array<number> = []
     for (let i = 0; i < 5; i++) {
       yield* fullGc
-      floor.push((yield* herdOf(Ref.get(ref))).lastMillis)
+      const bare = yield* herdOf(Ref.get(ref))
+      floor.push(bare.lastMillis)
+      floorGc.push(bare.gcMillis)
       yield* fullGc
       offline.push((yield* herd(latest).pipe(Effect.provide(fake.layer))).lastMillis)
     }
@@ -130,10 +144,12 @@ const measure = (remote: Remote) =>
       details: {
         tokenRequestsPerHerd: measured,
         everyCallerGotTheNewToken: allNew,
-        firstCallerServedMillis: round(median(firsts)),
+        firstCallerServedMillis: round(median(firsts.slice(-comparison.ours.length))),
+        gcPausesDuringHerdMillis: round(median(gcs.slice(-comparison.ours.length))),
         fiberFloorMillis: {
           what: `the same ${CALLERS} callers (Effect.all, unbounded) on a bare Ref.get: the cost of the fibers alone`,
           median: round(floorMedian),
+          gcPausesMillis: round(median(floorGc)),
           rounds: floor.map((x) => round(x))
         },
         herdWithoutNetworkMillis: {

@@ -98,7 +98,7 @@ const measure = Effect.gen(function*() {
     ratioDefinition: "ours / peer ops/s (yield* TokenService.get vs await cache.get() of a Promise cache)",
     ratio: round(comparison.ratioMedian, 3),
     target: "report",
-    pass: undefined,
+    pass: null,
     rounds: comparison.ours.length,
     details: {
       nanosPerCall: { ours: round(1e9 / comparison.oursMedian, 3), peer: round(1e9 / comparison.baselineMedian, 3) },

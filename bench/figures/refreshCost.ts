@@ -6,12 +6,19 @@
  * token (they are single use). A round is 100 sequential refreshes; its value is their mean
  * latency. ratio = ours / baseline latency; target ≤ 1.25.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as IocmAuth from "@iocm/core/IocmAuth"
+import { TokenSet } from "@iocm/core/TokenSet"
 import * as Wire from "@iocm/core/Wire"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type { Figure, FigureResult } from "../harness.js"
 import { compare, progress, round, samples, timed } from "../harness.js"
 import { authLayer, httpLayer } from "../network.js"
@@ -27,8 +34,8 @@ interface RawTokens {
 }
 
 /** The baseline: undici's `request`, the body read as text, `JSON.parse`. */
-const rawClient = (dispatcher: Undici.Dispatcher, baseUrl: string) => {
-  const credentials = app("baseline")
+const rawClient = (dispatcher: Undici.Dispatcher, baseUrl: string, name = "baseline") => {
+  const credentials = app(name)
   const post = async (path: string, contentType: string, body: string): Promise<RawTokens> => {
     const response = await Undici.request(baseUrl + path, {
       dispatcher,
@@ -54,6 +61,52 @@ const rawClient = (dispatcher: Undici.Dispatcher, baseUrl: string) => {
         JSON.stringify({ appId: credentials.appId, secret: credentials.secret, refreshToken })
       )
   }
+}
+
+/**
+ * A layer of the stack between the two: the same refresh (same body, `text`, `JSON.parse`) through an
+ * `HttpClient` — `@effect/platform`'s undici client on the baseline's `Agent`, or our `IocmHttp`
+ * client — for its own app, so that each layer's cost can be read off.
+ */
+const layerClient = (client: HttpClient.HttpClient, baseUrl: string, name: string) => {
+  const credentials = app(name)
+  return (refreshToken: string) =>
+    client.execute(
+      HttpClientRequest.post(baseUrl + Wire.refreshPath).pipe(
+        HttpClientRequest.acceptJson,
+        HttpClientRequest.bodyUnsafeJson({ appId: credentials.appId, secret: credentials.secret, refreshToken })
+      )
+    ).pipe(
+      Effect.flatMap((response) => response.text),
+      Effect.map((text) => JSON.parse(text) as RawTokens)
+    )
+}
+
+const decodeTokenResponse = Schema.decodeUnknownSync(Wire.TokenResponse)
+
+/**
+ * A prototype of the fix proposed for `@iocm/core` (see BENCHMARKS.md): `IocmAuth.refresh`'s work —
+ * the request, the token JSON decoded with `Wire.TokenResponse`, a `TokenSet` built, inside an
+ * `iocm.refresh` span — with the body read by `response.text` instead of a `Stream` fold.
+ */
+const prototypeClient = (client: HttpClient.HttpClient, baseUrl: string, name: string) => {
+  const refresh = layerClient(client, baseUrl, name)
+  return (refreshToken: string) =>
+    Effect.gen(function*() {
+      const issuedAt = yield* Clock.currentTimeMillis
+      const json = yield* refresh(refreshToken)
+      const body = decodeTokenResponse(json)
+      const tokens = new TokenSet({
+        accessToken: body.accessToken,
+        refreshToken: body.refreshToken,
+        tokenType: body.tokenType,
+        scope: body.scope,
+        expiresIn: body.expiresIn,
+        issuedAt,
+        refreshTokenLifetimeMillis: 30 * 24 * 3600 * 1000
+      })
+      return { accessToken: Redacted.value(tokens.accessToken), refreshToken: json.refreshToken }
+    }).pipe(Effect.withSpan("iocm.refresh", { kind: "client" }))
 }
 
 const measure = (remote: Remote, pems: Pems) =>
@@ -91,6 +144,41 @@ const measure = (remote: Remote, pems: Pems) =>
       baseline: baselineRound,
       ratio: (ours, baseline) => ours / baseline
     })
+    // The layers in between, each against the same baseline.
+    const layerRound = (refresh: (token: string) => Effect.Effect<RawTokens, unknown>, first: RawTokens) => {
+      let tokens = first
+      return Effect.map(
+        timed(Effect.gen(function*() {
+          for (let i = 0; i < PER_ROUND; i++) {
+            tokens = yield* refresh(tokens.refreshToken)
+          }
+        })),
+        ([millis]) => millis / PER_ROUND
+      )
+    }
+    const layer = (
+      name: string,
+      refresh: (refreshToken: string) => Effect.Effect<RawTokens, unknown>
+    ) =>
+      Effect.gen(function*() {
+        const first = yield* Effect.promise(() => rawClient(agent, remote.info.simulator, name).login())
+        return yield* compare({
+          label: `refresh cost (${name})`,
+          warmup: 1,
+          rounds: 7,
+          ours: layerRound(refresh, first),
+          baseline: baselineRound,
+          ratio: (ours, baseline) => ours / baseline
+        })
+      })
+    const client = yield* HttpClient.HttpClient
+    const simulator = remote.info.simulator
+    const effectUndici = yield* layer(
+      "effect-undici",
+      layerClient(NodeHttpClient.makeUndici(agent), simulator, "effect-undici")
+    )
+    const iocmHttp = yield* layer("iocm-http", layerClient(client, simulator, "iocm-http"))
+    const prototype = yield* layer("prototype", prototypeClient(client, simulator, "prototype"))
     const ratio = comparison.ratioMedian
     const result: FigureResult = {
       name: "refresh cost",
@@ -105,6 +193,20 @@ const measure = (remote: Remote, pems: Pems) =>
       details: {
         perRound: PER_ROUND,
         extraMicrosPerRefresh: round((comparison.oursMedian - comparison.baselineMedian) * 1000, 3),
+        stack: {
+          what: "the same refresh (body, text, JSON.parse) one layer at a time, each for its own app, each " +
+            "interleaved with the baseline; ratio against the baseline",
+          rawUndici: { ms: round(comparison.baselineMedian), ratio: 1 },
+          effectPlatformUndici: { ms: round(effectUndici.oursMedian), ratio: round(effectUndici.ratioMedian, 3) },
+          iocmHttp: { ms: round(iocmHttp.oursMedian), ratio: round(iocmHttp.ratioMedian, 3) },
+          iocmAuth: { ms: round(comparison.oursMedian), ratio: round(comparison.ratioMedian, 3) },
+          proposedCoreFix: {
+            what: "IocmAuth.refresh's work (decode, TokenSet, span) over IocmHttp with the body read by " +
+              "response.text instead of a Stream fold: a prototype of the fix proposed for @iocm/core",
+            ms: round(prototype.oursMedian),
+            ratio: round(prototype.ratioMedian, 3)
+          }
+        },
         ...samples(comparison)
       }
     }
@@ -117,7 +219,7 @@ export const figure: Figure<Servers> = {
     const remote = yield* (yield* Servers).get
     const pems = readPems()
     return yield* Effect.scoped(measure(remote, pems)).pipe(
-      Effect.provide(authLayer(remote.info.simulator, "ours").pipe(Layer.provide(httpLayer(pems))))
+      Effect.provide(authLayer(remote.info.simulator, "ours").pipe(Layer.provideMerge(httpLayer(pems))))
     )
   })
 }

@@ -32,7 +32,7 @@ export type ChildMessage =
   | { readonly type: "cpu"; readonly id: number; readonly micros: number }
 
 /** The apps registered on the simulator, one per use so that no refresh token is shared. */
-export const appNames = ["ours", "baseline", "herd", "signed", "memory"] as const
+export const appNames = ["ours", "baseline", "effect-undici", "iocm-http", "prototype", "herd", "signed"] as const
 
 /** The number of load-generator apps (one per concurrent worker of the simulator figure). */
 export const loadApps = 64
