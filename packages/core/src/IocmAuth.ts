@@ -91,6 +91,7 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           Effect.mapError((error) => transportError(error, known))
         )
         const body: TokenResponse = yield* readTokenResponse(response, known)
+        // The fields were just decoded: validating them again would compile a parser per token set.
         return new TokenSet({
           accessToken: body.accessToken,
           refreshToken: body.refreshToken,
@@ -99,7 +100,7 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           expiresIn: body.expiresIn,
           issuedAt,
           refreshTokenLifetimeMillis: refreshLifetimeMillis
-        })
+        }, true)
       })
 
     const credentials = Effect.all({

@@ -282,7 +282,7 @@ describe("malformed responses and transport failures", () => {
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.strictEqual(error.httpStatus, 200)
       assert.isTrue(error.retryable)
-      assert.include(error.description, "cut off")
+      assert.include(error.description, "cut off before its declared 100 bytes")
     }))
 
   for (const status of [302, 307, 308]) {
@@ -311,6 +311,24 @@ describe("malformed responses and transport failures", () => {
       server.reply = TestServer.json(401, { error_code: "100208", error_desc: "your secret is wrong" })
       const echoed = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl, { secret: "secret" }))))
       assert.strictEqual(echoed.description, "your <masked> is wrong")
+    }))
+
+  it.scoped("a token body without a declared length is streamed and decoded", () =>
+    Effect.gen(function*() {
+      const body = JSON.stringify(capturedSuccess)
+      const server = yield* TestServer.make(TestServer.chunked(200, [body.slice(0, 30), body.slice(30)]))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.strictEqual(Redacted.value(tokens.accessToken), capturedSuccess.accessToken)
+    }))
+
+  it.scoped("a body without a declared length that breaks off is malformed, retryable, and says how much came", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.chunked(200, ["{\"accessToken\":\"107abdc8"], false))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.strictEqual(error.httpStatus, 200)
+      assert.isTrue(error.retryable)
+      assert.include(error.description, "cut off after 24 bytes")
     }))
 
   it.scoped("an oversized body is refused without being read in full", () =>

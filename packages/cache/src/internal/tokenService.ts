@@ -338,6 +338,7 @@ export const make = (
       }
       const lifetime = base.refreshExpiresAt.value - fresh.issuedAt
       if (lifetime <= 0) return { tokens: fresh, refreshToken: "none" }
+      // Fields of valid token sets and a positive lifetime: no re-validation (it compiles a parser per call).
       return {
         tokens: new TokenSet({
           accessToken: fresh.accessToken,
@@ -347,16 +348,17 @@ export const make = (
           expiresIn: fresh.expiresIn,
           issuedAt: fresh.issuedAt,
           refreshTokenLifetimeMillis: lifetime
-        }),
+        }, true),
         refreshToken: "kept"
       }
     }
 
+    // Token sets and generations built here are valid by construction, so they skip re-validation.
     const withoutRefreshToken = (stored: StoredToken): StoredToken =>
       new StoredToken({
         generation: stored.generation,
-        tokens: new TokenSet({ ...stored.tokens, refreshToken: Option.none() })
-      })
+        tokens: new TokenSet({ ...stored.tokens, refreshToken: Option.none() }, true)
+      }, true)
 
     const flightBody = (reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
       Effect.gen(function*() {
@@ -375,7 +377,7 @@ export const make = (
         const generation = Math.max(state.generation, base?.generation ?? 0) + 1
         const done = (operation: Operation, fresh: TokenSet) => {
           const rotated = rotate(fresh, operation === "refresh" ? base?.tokens : undefined)
-          const stored = new StoredToken({ tokens: rotated.tokens, generation })
+          const stored = new StoredToken({ tokens: rotated.tokens, generation }, true)
           return Effect.as(
             storeSet(stored),
             {

@@ -20,6 +20,7 @@ export type Reply =
   | { readonly _tag: "Reset" }
   | { readonly _tag: "Redirect"; readonly status: number; readonly location: string }
   | { readonly _tag: "CutOff"; readonly status: number; readonly body: string; readonly contentLength: number }
+  | { readonly _tag: "Chunked"; readonly status: number; readonly chunks: ReadonlyArray<string>; readonly end: boolean }
 
 export const json = (status: number, body: unknown): Reply => ({ _tag: "Json", status, body })
 export const raw = (status: number, body: string, contentType = "text/html"): Reply => ({
@@ -36,6 +37,17 @@ export const cutOff = (status: number, body: string, contentLength: number): Rep
   status,
   body,
   contentLength
+})
+
+/**
+ * Sends `chunks` with chunked transfer encoding (no declared length), then ends the body, or
+ * closes the connection instead when `end` is false.
+ */
+export const chunked = (status: number, chunks: ReadonlyArray<string>, end = true): Reply => ({
+  _tag: "Chunked",
+  status,
+  chunks,
+  end
 })
 
 export interface TestServer {
@@ -73,6 +85,12 @@ export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope
                 "content-length": String(current.contentLength)
               })
               res.write(current.body, () => req.socket.destroy())
+              return
+            case "Chunked":
+              res.writeHead(current.status, { "content-type": "application/json" })
+              for (const chunk of current.chunks) res.write(chunk)
+              if (current.end) res.end()
+              else res.write("", () => req.socket.destroy())
               return
             case "Json":
               res.writeHead(current.status, { "content-type": "application/json" }).end(JSON.stringify(current.body))
