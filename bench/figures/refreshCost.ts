@@ -11,14 +11,10 @@ import * as Undici from "@effect/platform-node/Undici"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as IocmAuth from "@iocm/core/IocmAuth"
-import { TokenSet } from "@iocm/core/TokenSet"
 import * as Wire from "@iocm/core/Wire"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import type { Figure, FigureResult } from "../harness.js"
 import { compare, progress, round, samples, timed } from "../harness.js"
 import { authLayer, httpLayer } from "../network.js"
@@ -80,33 +76,6 @@ const layerClient = (client: HttpClient.HttpClient, baseUrl: string, name: strin
       Effect.flatMap((response) => response.text),
       Effect.map((text) => JSON.parse(text) as RawTokens)
     )
-}
-
-const decodeTokenResponse = Schema.decodeUnknownSync(Wire.TokenResponse)
-
-/**
- * A prototype of the fix proposed for `@iocm/core` (see BENCHMARKS.md): `IocmAuth.refresh`'s work —
- * the request, the token JSON decoded with `Wire.TokenResponse`, a `TokenSet` built, inside an
- * `iocm.refresh` span — with the body read by `response.text` instead of a `Stream` fold.
- */
-const prototypeClient = (client: HttpClient.HttpClient, baseUrl: string, name: string) => {
-  const refresh = layerClient(client, baseUrl, name)
-  return (refreshToken: string) =>
-    Effect.gen(function*() {
-      const issuedAt = yield* Clock.currentTimeMillis
-      const json = yield* refresh(refreshToken)
-      const body = decodeTokenResponse(json)
-      const tokens = new TokenSet({
-        accessToken: body.accessToken,
-        refreshToken: body.refreshToken,
-        tokenType: body.tokenType,
-        scope: body.scope,
-        expiresIn: body.expiresIn,
-        issuedAt,
-        refreshTokenLifetimeMillis: 30 * 24 * 3600 * 1000
-      })
-      return { accessToken: Redacted.value(tokens.accessToken), refreshToken: json.refreshToken }
-    }).pipe(Effect.withSpan("iocm.refresh", { kind: "client" }))
 }
 
 const measure = (remote: Remote, pems: Pems) =>
@@ -178,7 +147,6 @@ const measure = (remote: Remote, pems: Pems) =>
       layerClient(NodeHttpClient.makeUndici(agent), simulator, "effect-undici")
     )
     const iocmHttp = yield* layer("iocm-http", layerClient(client, simulator, "iocm-http"))
-    const prototype = yield* layer("prototype", prototypeClient(client, simulator, "prototype"))
     const ratio = comparison.ratioMedian
     const result: FigureResult = {
       name: "refresh cost",
@@ -199,13 +167,7 @@ const measure = (remote: Remote, pems: Pems) =>
           rawUndici: { ms: round(comparison.baselineMedian), ratio: 1 },
           effectPlatformUndici: { ms: round(effectUndici.oursMedian), ratio: round(effectUndici.ratioMedian, 3) },
           iocmHttp: { ms: round(iocmHttp.oursMedian), ratio: round(iocmHttp.ratioMedian, 3) },
-          iocmAuth: { ms: round(comparison.oursMedian), ratio: round(comparison.ratioMedian, 3) },
-          proposedCoreFix: {
-            what: "IocmAuth.refresh's work (decode, TokenSet, span) over IocmHttp with the body read by " +
-              "response.text instead of a Stream fold: a prototype of the fix proposed for @iocm/core",
-            ms: round(prototype.oursMedian),
-            ratio: round(prototype.ratioMedian, 3)
-          }
+          iocmAuth: { ms: round(comparison.oursMedian), ratio: round(comparison.ratioMedian, 3) }
         },
         ...samples(comparison)
       }
