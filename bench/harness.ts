@@ -104,48 +104,21 @@ export const compare = <E1, R1, E2, R2>(options: {
   /** Runs between any two measurements (e.g. a GC), outside the timing. */
   readonly between?: Effect.Effect<void> | undefined
 }): Effect.Effect<Comparison, E1 | E2, R1 | R2> =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
     const between = options.between ?? Effect.void
-    const ours: Array<number> = []
-    const baseline: Array<number> = []
-    for (let i = 0; i < options.warmup + options.rounds; i++) {
-      const warm = i < options.warmup
-      let a: number
-      let b: number
-      if (i % 2 === 0) {
-        yield* between
-        a = yield* options.ours
-        yield* between
-        b = yield* options.baseline
-      } else {
-        yield* between
-        b = yield* options.baseline
-        yield* between
-        a = yield* options.ours
-      }
-      if (!warm) {
-        ours.push(a)
-        baseline.push(b)
-      }
-      yield* progress(
-        `${options.label}: ${warm ? "warm-up" : "round"} ${warm ? i + 1 : i - options.warmup + 1}` +
-          ` ours ${round(a, 4)} baseline ${round(b, 4)}`
-      )
-    }
-    const ratios = ours.map((a, i) => options.ratio(a, baseline[i]!))
-    return {
-      ours,
-      baseline,
-      ratios,
-      oursMedian: median(ours),
-      baselineMedian: median(baseline),
-      ratioMedian: median(ratios)
-    }
+    const measured = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.zipRight(between, self)
+    let index = 0
+    const round = Effect.suspend(() =>
+      index++ % 2 === 0
+        ? Effect.all([measured(options.ours), measured(options.baseline)])
+        : Effect.map(Effect.all([measured(options.baseline), measured(options.ours)]), ([b, a]) => [a, b] as const)
+    )
+    return comparePaired({ ...options, round })
   })
 
 /**
- * Like `compare`, for a round that measures both sides itself (e.g. alternating them in short
- * chunks inside the round) and returns `[ours, baseline]`.
+ * Measures `warmup` discarded rounds, then `rounds` rounds, of a round that measures both sides
+ * itself (e.g. alternating them in short chunks) and returns `[ours, baseline]`.
  */
 export const comparePaired = <E, R>(options: {
   readonly label: string

@@ -59,16 +59,6 @@ interface Body {
   readonly cutOff: Option.Option<string>
 }
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.length
-  }
-  return bytes
-}
-
 /** The declared `content-length` when it is a plain number no larger than `maxBodyBytes`. */
 const smallDeclaredLength = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
   const header = response.headers["content-length"]
@@ -95,19 +85,20 @@ const readBody = (response: HttpClientResponse.HttpClientResponse, known: Readon
         onSuccess: (text): Body => ({ text, tooLarge: false, cutOff: Option.none() })
       })
     }
-    const chunks: Array<Uint8Array> = []
+    const decoder = new TextDecoder()
+    let text = ""
     let size = 0
     return response.stream.pipe(
       Stream.runForEachWhile((chunk) =>
         Effect.sync(() => {
-          chunks.push(chunk)
+          text += decoder.decode(chunk, { stream: true })
           size += chunk.length
           return size <= maxBodyBytes
         })
       ),
       Effect.either,
       Effect.map((result): Body => ({
-        text: new TextDecoder().decode(concat(chunks, size)),
+        text: text + decoder.decode(),
         tooLarge: size > maxBodyBytes,
         cutOff: Either.isLeft(result)
           ? Option.some(`after ${size} bytes (${transportError(result.left, known).description})`)
