@@ -11,19 +11,28 @@ import * as HostileServer from "./utils/HostileServer.js"
 const appId = "my-app"
 
 /**
- * A hostile business API that accepts only the token the fake platform issued last, a fake
- * `IocmAuth`, the service, and the authenticated client over plain HTTP on loopback.
+ * A fake `IocmAuth` and a hostile business API over plain HTTP on loopback that accepts only the
+ * token the fake issued last; `revoke` makes the platform forget it (e.g. another login happened).
  */
+const hostilePlatform = Effect.gen(function*() {
+  const fake = FakeAuth.make()
+  let valid: string | undefined
+  fake.onIssue = (token) => {
+    valid = token
+  }
+  const server = yield* HostileServer.make((request) =>
+    request.token !== undefined && request.token === valid ? HostileServer.ok : HostileServer.invalidToken
+  )
+  const revoke = () => {
+    valid = "revoked"
+  }
+  return { fake, server, revoke }
+})
+
+/** The hostile platform, the service, and the authenticated client. */
 const setup = (options: { readonly appKeyHeader?: string } = {}) =>
   Effect.gen(function*() {
-    const fake = FakeAuth.make()
-    let valid: string | undefined
-    fake.onIssue = (token) => {
-      valid = token
-    }
-    const server = yield* HostileServer.make((request) =>
-      request.token !== undefined && request.token === valid ? HostileServer.ok : HostileServer.invalidToken
-    )
+    const { fake, revoke, server } = yield* hostilePlatform
     const service = yield* TokenService.make().pipe(
       Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory))
     )
@@ -33,10 +42,6 @@ const setup = (options: { readonly appKeyHeader?: string } = {}) =>
     })(
       (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl)))
     )
-    /** The platform forgets the current token (e.g. another login happened). */
-    const revoke = () => {
-      valid = "revoked"
-    }
     return { fake, server, service, client, revoke }
   })
 
@@ -201,14 +206,7 @@ describe("TokenService.authenticated", () => {
 describe("TokenService.authenticated from the context", () => {
   it.scopedLive("is HttpClient → HttpClient: the service and the app key are read from each request's context", () =>
     Effect.gen(function*() {
-      const fake = FakeAuth.make()
-      let valid: string | undefined
-      fake.onIssue = (token) => {
-        valid = token
-      }
-      const server = yield* HostileServer.make((request) =>
-        request.token !== undefined && request.token === valid ? HostileServer.ok : HostileServer.invalidToken
-      )
+      const { fake, revoke, server } = yield* hostilePlatform
       const base = (yield* HttpClient.HttpClient).pipe(
         HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl))
       )
@@ -234,7 +232,7 @@ describe("TokenService.authenticated from the context", () => {
       assert.strictEqual(server.requests[1]!.headers["x-app-key"], appId)
       assert.deepStrictEqual(server.requests.map((request) => request.token), ["at-1", "at-1"])
       // The replay on 1010005 works the same way.
-      valid = "revoked"
+      revoke()
       const replayed = yield* piped.get(devices).pipe(
         Effect.provide(config("app_key")),
         Effect.provide(tokens)
