@@ -134,7 +134,7 @@ const measure = (remote: Remote, pems: Pems) =>
         },
         effectFloor: {
           what: "@effect/platform HttpRouter on NodeHttpServer, same TLS, the same two routes answering the same " +
-            "JSON and nothing else (no state, validation, counters or faults)",
+            "JSON, no server spans, and nothing else (no state, validation, counters or faults)",
           requestsPerSecond: round(median(floorMeasured.map((l) => l.requestsPerSecond))),
           simulatorOverFloor: round(comparison.oursMedian / median(floorMeasured.map((l) => l.requestsPerSecond)), 3)
         },

@@ -5,6 +5,7 @@
  * Driven over IPC by `remote.ts`.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -78,8 +79,8 @@ const startMinimal = (pems: ReturnType<typeof readPems>): Promise<number> =>
 
 /**
  * The floor of the simulator's stack: `@effect/platform`'s HttpRouter on `NodeHttpServer`, same
- * TLS, the same two routes reading the body and answering the token JSON, and nothing else (no
- * state, no validation, no counters, no faults). It tells the cost of the HTTP stack from the cost
+ * TLS, the same two routes reading the body and answering the token JSON, no server spans (like the
+ * simulator), and nothing else (no state, no validation, no counters, no faults). It tells the cost of the HTTP stack from the cost
  * of the simulator's own rules.
  */
 const startEffectFloor = (pems: ReturnType<typeof readPems>) =>
@@ -101,7 +102,10 @@ const startEffectFloor = (pems: ReturnType<typeof readPems>) =>
         requestCert: true,
         rejectUnauthorized: true
       }), { port: 0, host: "127.0.0.1" }))
-    yield* HttpServer.serveEffect(router).pipe(Effect.provide(context))
+    yield* HttpServer.serveEffect(router).pipe(
+      HttpMiddleware.withTracerDisabledWhenEffect(() => true),
+      Effect.provide(context)
+    )
     const address = Context.get(context, HttpServer.HttpServer).address
     return address._tag === "TcpAddress" ? address.port : 0
   })

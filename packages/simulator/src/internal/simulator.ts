@@ -5,6 +5,7 @@
  * @internal
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -252,7 +253,12 @@ export const make = (
     // Runs before the server closes: in-flight requests (a long injected latency) must not hold shutdown.
     yield* Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections()))
     const httpServer = Context.get(context, HttpServer.HttpServer)
-    yield* HttpServer.serveEffect(app).pipe(Effect.provide(context))
+    // No server spans: a fake's spans would only clutter the traces of the program under test, and
+    // they were a sixth of the simulator's CPU per request (BENCHMARKS.md).
+    yield* HttpServer.serveEffect(app).pipe(
+      HttpMiddleware.withTracerDisabledWhenEffect(() => true),
+      Effect.provide(context)
+    )
     const boundPort = httpServer.address._tag === "TcpAddress" ? httpServer.address.port : port
 
     const credentials: AppCredentials = { appId: main.appId, secret: main.secret }
