@@ -41,13 +41,16 @@ export const readPems = (): Pems => {
   }
 }
 
-/** A token set as the platform issues it (1 hour, refresh token valid 30 days). */
+/**
+ * A token set as the platform issues it (1 hour, refresh token valid 30 days), built the way
+ * `IocmAuth` builds one from a decoded answer: without validating the fields again.
+ */
 export const tokenSet = (options: {
   readonly accessToken: string
   readonly refreshToken: string
   readonly issuedAt: number
   readonly expiresIn?: number | undefined
-}, validate = true): TokenSet =>
+}): TokenSet =>
   new TokenSet({
     accessToken: Redacted.make(options.accessToken),
     refreshToken: Option.some(Redacted.make(options.refreshToken)),
@@ -56,7 +59,7 @@ export const tokenSet = (options: {
     expiresIn: options.expiresIn ?? 3600,
     issuedAt: options.issuedAt,
     refreshTokenLifetimeMillis: 30 * 24 * 3600 * 1000
-  }, !validate)
+  }, true)
 
 /** The same tokens, issued long enough ago that the access token has expired (the refresh token has not). */
 export const expired = (tokens: TokenSet): TokenSet =>
@@ -77,11 +80,11 @@ export interface FakeAuth {
 }
 
 /** Builds a {@link FakeAuth}. */
-export const makeFakeAuth = (validate = true): FakeAuth => {
+export const makeFakeAuth = (): FakeAuth => {
   let calls = 0
   const issue = Effect.map(Clock.currentTimeMillis, (issuedAt) => {
     calls++
-    return tokenSet({ accessToken: `at-${calls}`, refreshToken: `rt-${calls}`, issuedAt }, validate)
+    return tokenSet({ accessToken: `at-${calls}`, refreshToken: `rt-${calls}`, issuedAt })
   })
   const service: IocmAuth.Service = {
     login: issue,

@@ -91,7 +91,7 @@ const measure = (calls: () => number) =>
         roundMillis: millis.map((m) => round(m, 3)),
         microsPerRefreshCycle: round(median(millis.slice(WARMUP)) * 1000 / REFRESHES, 3),
         tokensIssued: calls(),
-        auth: "in-memory IocmAuth (no network), building a validated TokenSet per answer like IocmAuth"
+        auth: "in-memory IocmAuth (no network), building a TokenSet per answer the way IocmAuth does"
       }
     }
     return result
