@@ -313,6 +313,17 @@ describe("malformed responses and transport failures", () => {
       assert.strictEqual(echoed.description, "your <masked> is wrong")
     }))
 
+  it.scoped("a compressed body is bounded by its inflated size, not by its declared length", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.gzip(500, "y".repeat(1024 * 1024)))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.include(error.description, "larger than")
+      server.reply = TestServer.gzip(200, JSON.stringify(capturedSuccess))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.strictEqual(Redacted.value(tokens.accessToken), capturedSuccess.accessToken)
+    }))
+
   it.scoped("a token body without a declared length is streamed and decoded", () =>
     Effect.gen(function*() {
       const body = JSON.stringify(capturedSuccess)

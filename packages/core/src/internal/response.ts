@@ -59,9 +59,14 @@ interface Body {
   readonly cutOff: Option.Option<string>
 }
 
-/** The declared `content-length` when it is a plain number no larger than `maxBodyBytes`. */
+/**
+ * The declared `content-length` when it is a plain number no larger than `maxBodyBytes` and the
+ * body is not encoded (a fetch client would inflate a compressed body past its declared length).
+ */
 const smallDeclaredLength = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
   const header = response.headers["content-length"]
+  const encoding = response.headers["content-encoding"]
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return undefined
   if (header === undefined || !/^\d{1,9}$/.test(header)) return undefined
   const length = Number(header)
   return length <= maxBodyBytes ? length : undefined

@@ -6,6 +6,7 @@ import type { Scope } from "effect"
 import { Effect } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Zlib from "node:zlib"
 
 export interface RecordedRequest {
   readonly method: string
@@ -20,6 +21,7 @@ export type Reply =
   | { readonly _tag: "Reset" }
   | { readonly _tag: "Redirect"; readonly status: number; readonly location: string }
   | { readonly _tag: "CutOff"; readonly status: number; readonly body: string; readonly contentLength: number }
+  | { readonly _tag: "Gzip"; readonly status: number; readonly body: string }
   | { readonly _tag: "Chunked"; readonly status: number; readonly chunks: ReadonlyArray<string>; readonly end: boolean }
 
 export const json = (status: number, body: unknown): Reply => ({ _tag: "Json", status, body })
@@ -38,6 +40,9 @@ export const cutOff = (status: number, body: string, contentLength: number): Rep
   body,
   contentLength
 })
+
+/** Sends `body` gzip-compressed, with `content-encoding: gzip` and the compressed length. */
+export const gzip = (status: number, body: string): Reply => ({ _tag: "Gzip", status, body })
 
 /**
  * Sends `chunks` with chunked transfer encoding (no declared length), then ends the body, or
@@ -86,6 +91,15 @@ export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope
               })
               res.write(current.body, () => req.socket.destroy())
               return
+            case "Gzip": {
+              const compressed = Zlib.gzipSync(current.body)
+              res.writeHead(current.status, {
+                "content-type": "application/json",
+                "content-encoding": "gzip",
+                "content-length": String(compressed.length)
+              }).end(compressed)
+              return
+            }
             case "Chunked":
               res.writeHead(current.status, { "content-type": "application/json" })
               for (const chunk of current.chunks) res.write(chunk)
