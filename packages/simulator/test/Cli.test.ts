@@ -136,6 +136,7 @@ describe("CLI parsing", () => {
     assert.include(usageError(["--fault", "login:explode"]), "unknown kind")
     assert.include(usageError(["--fault", "login:error=2"]), "between 0 and 1")
     assert.include(usageError(["--fault", "login:latency"]), "needs a duration")
+    assert.include(usageError(["--fault", "login:latency=2h"]), "at most 1h")
     assert.include(usageError(["--app", "only-id"]), "--app")
     assert.include(usageError([], { IOCM_SIM_PORT: "-1" }), "--port")
   })
@@ -279,6 +280,20 @@ describe("CLI program", () => {
         const target = { baseUrl: running.baseUrl, ca: W.fixture("ca.pem") }
         assert.strictEqual((yield* W.login(target, { appId: "env-app", secret: "env-secret-value" })).status, 200)
         assert.strictEqual((yield* W.login(target, Simulator.demoApp)).status, 401)
+        if (hasCurl) {
+          // The banner's "Try" line works as printed, with the secret left to the shell.
+          const tryLine = running.output().split("\n").find((line) => line.trim().startsWith("curl "))
+          assert.isDefined(tryLine)
+          const res = yield* Effect.async<{ ok: boolean; stdout: string }>((resume) => {
+            ChildProcess.exec(
+              `${tryLine!.trim()} -sS`,
+              { env: { ...process.env, IOCM_SECRET: "env-secret-value" } },
+              (error, stdout) => resume(Effect.succeed({ ok: error === null, stdout }))
+            )
+          })
+          assert.isTrue(res.ok)
+          assert.strictEqual((JSON.parse(res.stdout) as W.TokenBody).tokenType, "bearer")
+        }
         assert.strictEqual(yield* stop(running, "SIGINT"), 0)
       }),
     { timeout: 30_000 }

@@ -83,6 +83,18 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
           body: JSON.stringify(demo)
         })
         assert.deepStrictEqual(W.errorOf(json), expected)
+        // A form body under another type carries no field either: a client that forgot the
+        // content type must learn it here.
+        for (const contentType of ["application/json", "text/plain", undefined]) {
+          const mislabelled = yield* W.login(s, demo, {
+            headers: contentType === undefined ? {} : { "content-type": contentType }
+          })
+          assert.deepStrictEqual(W.errorOf(mislabelled), expected, String(contentType))
+        }
+        const withCharset = yield* W.login(s, demo, {
+          headers: { "content-type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8" }
+        })
+        assert.strictEqual(withCharset.status, 200)
       }))
 
     it.effect("a field over 256 characters: 400/50400; exactly 256 is accepted as input", () =>
@@ -174,6 +186,23 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
         }
       }))
 
+    it.effect("a JSON body under another content type: 400/50400, and the refresh token is not spent", () =>
+      Effect.gen(function*() {
+        const s = yield* sim
+        const { refreshToken } = W.tokens(yield* W.login(s, demo))
+        const body = { ...demo, refreshToken }
+        for (const contentType of ["text/plain", "application/x-www-form-urlencoded"]) {
+          const mislabelled = yield* W.refresh(s, body, { headers: { "content-type": contentType } })
+          assert.deepStrictEqual(
+            W.errorOf(mislabelled),
+            { status: 400, body: platformError("50400", "The input is invalid.") },
+            contentType
+          )
+        }
+        const labelled = yield* W.refresh(s, body, { headers: { "content-type": "application/json; charset=utf-8" } })
+        assert.strictEqual(labelled.status, 200)
+      }))
+
     it.effect("a field over 256 characters, a wrong type or malformed JSON: 400/50400", () =>
       Effect.gen(function*() {
         const s = yield* sim
@@ -190,6 +219,23 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
         for (const body of bodies) {
           assert.deepStrictEqual(W.errorOf(yield* W.refresh(s, body)), expected, JSON.stringify(body))
         }
+      }))
+
+    it.effect("a JSON body under another content type: 400/50400, and the refresh token is not spent", () =>
+      Effect.gen(function*() {
+        const s = yield* sim
+        const { refreshToken } = W.tokens(yield* W.login(s, demo))
+        const body = { ...demo, refreshToken }
+        for (const contentType of ["text/plain", "application/x-www-form-urlencoded"]) {
+          const mislabelled = yield* W.refresh(s, body, { headers: { "content-type": contentType } })
+          assert.deepStrictEqual(
+            W.errorOf(mislabelled),
+            { status: 400, body: platformError("50400", "The input is invalid.") },
+            contentType
+          )
+        }
+        const labelled = yield* W.refresh(s, body, { headers: { "content-type": "application/json; charset=utf-8" } })
+        assert.strictEqual(labelled.status, 200)
       }))
   })
 
@@ -280,6 +326,15 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
         assert.strictEqual(wrong.status, 405)
         assert.strictEqual(wrong.headers["allow"], "POST")
         assert.strictEqual((W.json(wrong) as { error_code: string }).error_code, "405")
+      }))
+
+    it.effect("paths are exact: another case or a trailing slash is 404", () =>
+      Effect.gen(function*() {
+        const s = yield* sim
+        for (const path of [W.loginPath.toUpperCase(), `${W.loginPath}/`, W.loginPath.replace("login", "Login")]) {
+          const answer = yield* W.login(s, demo, { path })
+          assert.strictEqual(answer.status, 404, path)
+        }
       }))
 
     it.effect("the server certificate is valid for 127.0.0.1 and localhost under the test CA only", () =>
@@ -380,6 +435,21 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
           body: JSON.stringify({ latency: "soon" })
         })
         assert.strictEqual(bad.status, 400)
+        // Out of range, misspelt or endless faults are refused, not silently clamped or ignored.
+        for (
+          const faults of [{ errorRate: 2 }, { errorRate: -1 }, { reset: 1.5 }, { bogus: 1 }, {
+            latency: 99_999_999_999
+          }]
+        ) {
+          const refused = yield* W.send(s, {
+            method: "PUT",
+            path: "/_simulator/faults/login",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(faults)
+          })
+          assert.strictEqual(refused.status, 400, JSON.stringify(faults))
+        }
+        assert.strictEqual((yield* W.login(s, demo)).status, 200)
         assert.strictEqual(
           (yield* W.send(s, { method: "POST", path: `/_simulator/apps/${otherApp.appId}/freeze` })).status,
           204

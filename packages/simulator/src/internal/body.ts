@@ -68,6 +68,14 @@ export const readText = (
   })
 
 /**
+ * Whether the request's `Content-Type`, parameters such as `charset` aside, is `expected`.
+ *
+ * @internal
+ */
+export const hasContentType = (request: HttpServerRequest.HttpServerRequest, expected: string): boolean =>
+  (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase() === expected
+
+/**
  * Parses a form-urlencoded body into the first value of each wanted field.
  *
  * @internal

@@ -18,6 +18,7 @@ import * as Path from "node:path"
 import type { AppRegistration, Endpoint, Faults, Simulator, SimulatorOptions } from "../Simulator.js"
 import { defaultPort, demoApp, endpoints } from "../Simulator.js"
 import { parse as parseDuration } from "./duration.js"
+import { maxLatency } from "./faults.js"
 import { fixturesDirectory } from "./fixtures.js"
 import * as Launcher from "./launcher.js"
 import * as internal from "./simulator.js"
@@ -164,6 +165,9 @@ export const parseFault = (spec: string): Either.Either<readonly [ReadonlyArray<
           onNone: () => Either.left(usage(`--fault ${spec}: "${value}" is not a duration`)),
           onSome: Either.right
         })
+        if (Duration.greaterThan(d, maxLatency)) {
+          return yield* Either.left(usage(`--fault ${spec}: latency must be at most ${Duration.format(maxLatency)}`))
+        }
         return [targets, { latency: d }] as const
       }
       case "times":
@@ -327,7 +331,9 @@ export const banner = (service: Simulator.Service, command: Command): string => 
   const o = command.options
   const ca = Path.join(fixturesDirectory, "ca.pem")
   const secret = command.demoSecret ? Redacted.value(service.app.secret) : "<as given in IOCM_SECRET / --secret>"
+  // The demo secret is shown as is; any other is left to the shell, so it must be double-quoted.
   const curlSecret = command.demoSecret ? Redacted.value(service.app.secret) : "$IOCM_SECRET"
+  const quote = command.demoSecret ? "'" : "\""
   const tls = service.protocol === "http"
     ? "plain HTTP (no TLS)"
     : service.mutualTls
@@ -357,7 +363,7 @@ export const banner = (service: Simulator.Service, command: Command): string => 
           Path.join(fixturesDirectory, "client-key.pem")
         } ` :
         ""
-    }-d 'appId=${service.app.appId}&secret=${curlSecret}' ${service.baseUrl}/iocm/app/sec/v1.1.0/login`,
+    }-d ${quote}appId=${service.app.appId}&secret=${curlSecret}${quote} ${service.baseUrl}/iocm/app/sec/v1.1.0/login`,
     "",
     "Ctrl-C or SIGTERM stops it."
   ]

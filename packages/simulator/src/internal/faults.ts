@@ -27,6 +27,13 @@ interface Armed {
   readonly remaining: number | undefined
 }
 
+/**
+ * The longest latency a fault may add: longer would only hang the client under test.
+ *
+ * @internal
+ */
+export const maxLatency = Duration.hours(1)
+
 const rate = (value: boolean | number | undefined): number => {
   if (value === true) return 1
   if (value === undefined || value === false || !Number.isFinite(value)) return 0
@@ -35,14 +42,14 @@ const rate = (value: boolean | number | undefined): number => {
 
 /**
  * Normalises user-given faults: rates clamped to `0..1` (`true` is 1), latency decoded (an invalid
- * or negative latency is none).
+ * or negative latency is none) and capped at `maxLatency`.
  *
  * @internal
  */
 export const arm = (faults: Faults): Armed | undefined => {
   const latency = faults.latency === undefined
     ? Duration.zero
-    : Option.getOrElse(decodeDuration(faults.latency), () => Duration.zero)
+    : Duration.min(Option.getOrElse(decodeDuration(faults.latency), () => Duration.zero), maxLatency)
   const rates: ReadonlyArray<readonly [FaultAction, number]> = [
     ["reset", rate(faults.reset)],
     ["html", rate(faults.html)],

@@ -22,7 +22,7 @@ import type { CounterRegistry } from "./counters.js"
 import { parse as parseDuration } from "./duration.js"
 import type { ErrorSpec, PlatformReject } from "./errors.js"
 import { reject, specs } from "./errors.js"
-import type { FaultAction, FaultRegistry } from "./faults.js"
+import { type FaultAction, type FaultRegistry, maxLatency } from "./faults.js"
 import type { Issued, Platform } from "./platform.js"
 import { randomToken } from "./platform.js"
 
@@ -150,14 +150,19 @@ const intParam = (value: string | ReadonlyArray<string> | undefined, fallback: n
   return Number.isSafeInteger(n) && n >= 0 ? n : fallback
 }
 
+const Rate = Schema.Number.pipe(Schema.between(0, 1))
+
 const FaultsJson = Schema.Struct({
-  errorRate: Schema.optional(Schema.Number),
+  errorRate: Schema.optional(Rate),
   latency: Schema.optional(Schema.Union(Schema.NonNegative, Schema.String)),
-  reset: Schema.optional(Schema.Union(Schema.Boolean, Schema.Number)),
-  truncate: Schema.optional(Schema.Union(Schema.Boolean, Schema.Number)),
-  html: Schema.optional(Schema.Union(Schema.Boolean, Schema.Number)),
+  reset: Schema.optional(Schema.Union(Schema.Boolean, Rate)),
+  truncate: Schema.optional(Schema.Union(Schema.Boolean, Rate)),
+  html: Schema.optional(Schema.Union(Schema.Boolean, Rate)),
   times: Schema.optional(Schema.NonNegativeInt)
 })
+
+/** Control-API faults: rates in `0..1`, no unknown key (a misspelt one would be silently ignored). */
+const decodeFaults = Schema.decodeUnknown(FaultsJson, { onExcessProperty: "error" })
 
 const AppJson = Schema.Struct({
   appId: Schema.NonEmptyString.pipe(Schema.maxLength(Wire.maxParameterLength)),
@@ -225,9 +230,11 @@ export const make = (deps: RouterDeps) => {
     const request = yield* HttpServerRequest.HttpServerRequest
     const text = yield* Body.readText(request, settings.maxBodySize)
     const fields = ["appId", "secret"] as const
+    // Like a servlet's form parameters: a body of any other type carries no field, so 102202.
+    const form = Body.hasContentType(request, "application/x-www-form-urlencoded") ? text : ""
     const input = yield* Body.validate(
       Wire.LoginRequest,
-      Body.formFields(text, fields),
+      Body.formFields(form, fields),
       fields,
       Wire.maxParameterLength
     )
@@ -238,6 +245,9 @@ export const make = (deps: RouterDeps) => {
   const refresh = Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const text = yield* Body.readText(request, settings.maxBodySize)
+    if (!Body.hasContentType(request, "application/json")) {
+      return yield* reject(specs.invalidInput)
+    }
     const raw = yield* Body.jsonObject(text)
     const input = yield* Body.validate(
       Wire.RefreshRequest,
@@ -313,7 +323,7 @@ export const make = (deps: RouterDeps) => {
       return yield* reject({ ...specs.notFound, description: "Unknown endpoint." })
     }
     const json = yield* jsonBody
-    const input = yield* Schema.decodeUnknown(FaultsJson)(json).pipe(Effect.mapError(() => reject(specs.invalidInput)))
+    const input = yield* decodeFaults(json).pipe(Effect.mapError(() => reject(specs.invalidInput)))
     let latency: Duration.Duration | undefined = undefined
     if (typeof input.latency === "string") {
       latency = yield* Option.match(parseDuration(input.latency), {
@@ -322,6 +332,12 @@ export const make = (deps: RouterDeps) => {
       })
     } else if (input.latency !== undefined) {
       latency = Duration.millis(input.latency)
+    }
+    if (latency !== undefined && Duration.greaterThan(latency, maxLatency)) {
+      return yield* reject({
+        ...specs.invalidInput,
+        description: `Latency must be at most ${Duration.format(maxLatency)}.`
+      })
     }
     const faults: Faults = { ...input, latency }
     yield* control.setFaults(endpoint, faults)
@@ -392,6 +408,9 @@ export const make = (deps: RouterDeps) => {
   })
 
   return router.pipe(
+    // The platform's paths are exact: a client that got the case or a trailing slash wrong must
+    // find out here, not in production.
+    HttpRouter.withRouterConfig({ caseSensitive: true, ignoreTrailingSlash: false }),
     Effect.catchTag("RouteNotFound", () => notFound),
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
