@@ -63,9 +63,10 @@ const withoutRedirects = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<
       })
   )
 
+/** 100006 means nothing for a login: it is an unknown code there, retryable when 5xx like any other. */
 const toLoginError = (error: RefreshError): LoginError =>
   error._tag === "RefreshTokenRejected"
-    ? new UnknownPlatformError({ ...error, retryable: false })
+    ? new UnknownPlatformError({ ...error, retryable: error.httpStatus !== undefined && error.httpStatus >= 500 })
     : error
 
 /**
@@ -120,9 +121,10 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
     const refresh: Service["refresh"] = Effect.fn("iocm.refresh", spanOptions)(
       function*(refreshToken: Redacted.Redacted<string>) {
         const { appId, secret } = yield* credentials
+        // A plain string from an untyped caller is taken as the token, not as a missing one.
         const token = yield* validateParameter(
           "refreshToken",
-          Redacted.isRedacted(refreshToken) ? Redacted.value(refreshToken) : undefined
+          Redacted.isRedacted(refreshToken) ? Redacted.value(refreshToken) : refreshToken
         )
         const request = HttpClientRequest.post(baseUrl + refreshPath).pipe(
           HttpClientRequest.bodyUnsafeJson({ appId, secret, refreshToken: token })

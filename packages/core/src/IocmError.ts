@@ -190,7 +190,8 @@ export class UnknownPlatformError
 }
 
 /**
- * No complete response was received: connection refused or reset, TLS failure, timeout.
+ * No complete response was received: connection refused or reset, TLS failure, timeout, or a
+ * body cut off after the headers (then `httpStatus` is set and what came of the body is dropped).
  *
  * @since 0.1.0
  * @category Errors

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /**
@@ -79,6 +80,15 @@ export const RefreshRequest = Schema.Struct({
 export type RefreshRequest = typeof RefreshRequest.Type
 
 /**
+ * Longest `expiresIn` accepted, seconds (2^31 − 1, about 68 years): anything longer is not a
+ * lifetime but garbage, and would overflow a `Date`.
+ *
+ * @since 0.1.0
+ * @category Limits
+ */
+export const maxExpiresIn = 2_147_483_647
+
+/**
  * `expiresIn` as the platform sends it: a JSON number, or a numeric string (as in the vendor's
  * example); either way a positive whole number of seconds.
  *
@@ -91,6 +101,7 @@ export const ExpiresIn = Schema.Union(
 ).pipe(
   Schema.int(),
   Schema.positive(),
+  Schema.lessThanOrEqualTo(maxExpiresIn),
   Schema.annotations({ identifier: "ExpiresIn" })
 )
 
@@ -106,18 +117,36 @@ export const TokenType = Schema.String.pipe(
 )
 
 /**
+ * A token as it may travel in a header: visible ASCII, no space, no control character.
+ *
+ * @since 0.1.0
+ * @category Responses
+ */
+export const Token = Schema.String.pipe(
+  Schema.pattern(/^[\x21-\x7e]+$/, { message: () => "a token must be visible ASCII characters, without spaces" })
+)
+
+/**
  * The 200 body of login and refresh. `refreshToken` is absent or `null` on platforms older
- * than V100R001C30.
+ * than V100R001C30 (an empty one counts as absent); a missing or `null` `scope` is "default".
+ * Tokens must be header-safe (`Token`).
  *
  * @since 0.1.0
  * @category Responses
  */
 export const TokenResponse = Schema.Struct({
-  accessToken: Schema.Redacted(Schema.NonEmptyString),
+  accessToken: Schema.Redacted(Token),
   tokenType: TokenType,
   expiresIn: ExpiresIn,
-  refreshToken: Schema.optionalWith(Schema.Redacted(Schema.NonEmptyString), { nullable: true, as: "Option" }),
-  scope: Schema.optionalWith(Schema.String, { default: () => "default" })
+  refreshToken: Schema.optionalToRequired(
+    Schema.NullOr(Schema.String),
+    Schema.OptionFromSelf(Schema.Redacted(Token)),
+    {
+      decode: (value) => Option.filter(Option.flatMap(value, Option.fromNullable), (token) => token !== ""),
+      encode: (token) => token
+    }
+  ),
+  scope: Schema.optionalWith(Schema.String, { default: () => "default", nullable: true })
 })
 
 /**
@@ -128,22 +157,22 @@ export const TokenResponse = Schema.Struct({
  */
 export type TokenResponse = typeof TokenResponse.Type
 
-const ErrorCode = Schema.transform(Schema.Union(Schema.NonEmptyString, Schema.Int), Schema.String, {
+const ErrorCode = Schema.transform(Schema.Union(Schema.String, Schema.Int), Schema.NonEmptyString, {
   strict: true,
-  decode: (code) => String(code),
+  decode: (code) => String(code).trim(),
   encode: (code) => code
 })
 
 /**
  * The documented error body, `{"error_code":"100208","error_desc":"…"}`; the code may be a
- * string or a number and is normalised to a string.
+ * string or a number and is normalised to a trimmed string; a missing or `null` description is "".
  *
  * @since 0.1.0
  * @category Responses
  */
 export const ErrorBody = Schema.Struct({
   error_code: ErrorCode,
-  error_desc: Schema.optionalWith(Schema.String, { default: () => "" })
+  error_desc: Schema.optionalWith(Schema.String, { default: () => "", nullable: true })
 })
 
 /**
@@ -154,7 +183,7 @@ export const ErrorBody = Schema.Struct({
  */
 export const ResultBody = Schema.Struct({
   resultcode: ErrorCode,
-  resultmsg: Schema.optionalWith(Schema.String, { default: () => "" })
+  resultmsg: Schema.optionalWith(Schema.String, { default: () => "", nullable: true })
 })
 
 /**

@@ -85,6 +85,16 @@ describe("decoding the token response", () => {
       }))
   }
 
+  it.scoped("treats an empty refreshToken as none, and a null or absent scope as \"default\"", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(
+        TestServer.json(200, { ...capturedSuccess, refreshToken: "", scope: null })
+      )
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.isTrue(Option.isNone(tokens.refreshToken))
+      assert.strictEqual(tokens.scope, "default")
+    }))
+
   it.scoped("treats a null or absent refreshToken as none (old platforms)", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, refreshToken: null }))
@@ -109,6 +119,12 @@ describe("decoding the token response", () => {
     ["a tokenType other than bearer", { tokenType: "mac" }],
     ["an empty accessToken", { accessToken: "" }],
     ["a numeric accessToken", { accessToken: 12345 }],
+    ["an accessToken that would inject a header", { accessToken: "abc\r\nX-Injected: 1" }],
+    ["an accessToken with a space", { accessToken: "abc def" }],
+    ["a refreshToken with a control character", { refreshToken: "abc\u0000def" }],
+    ["an expiresIn past 2^31 - 1 seconds", { expiresIn: 2_147_483_648 }],
+    ["an expiresIn of Number.MAX_SAFE_INTEGER", { expiresIn: Number.MAX_SAFE_INTEGER }],
+    ["an expiresIn string of 15 digits", { expiresIn: "999999999999999" }],
     ["no accessToken", { accessToken: undefined }]
   ]
   for (const [name, patch] of malformed) {
@@ -183,12 +199,29 @@ describe("the platform's errors", () => {
       assert.strictEqual(error._tag, "ApplicationFrozen")
     }))
 
-  it.scoped("100006 on login is kept as an unknown error (login takes no refresh token)", () =>
+  it.scoped("100006 on login is kept as an unknown error (login takes no refresh token), retryable when 5xx", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(401, { error_code: "100006", error_desc: "x" }))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
       assert.strictEqual(error._tag, "UnknownPlatformError")
       assert.strictEqual(error.code, "100006")
+      assert.isFalse(error.retryable)
+      server.reply = TestServer.json(503, { error_code: "100006", error_desc: "x" })
+      const unavailable = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(unavailable._tag, "UnknownPlatformError")
+      assert.isTrue(unavailable.retryable)
+    }))
+
+  it.scoped("a null description, a padded code: still the platform's error", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(401, { error_code: " 100208 ", error_desc: null }))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "InvalidCredentials")
+      assert.strictEqual(error.code, "100208")
+      assert.strictEqual(error.description, "")
+      server.reply = TestServer.json(401, { resultcode: 100006, resultmsg: null })
+      const rejected = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(rejected._tag, "RefreshTokenRejected")
     }))
 })
 
@@ -275,14 +308,15 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(containsNoSecret(JSON.stringify(error)))
     }))
 
-  it.scoped("a body cut off after the headers is malformed, keeps the status and is retryable", () =>
+  it.scoped("a body cut off after the headers is no complete response: TransportError, with the status", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.cutOff(200, "{\"accessToken\":\"107abdc8", 100))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
-      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual(error.httpStatus, 200)
       assert.isTrue(error.retryable)
       assert.include(error.description, "cut off before its declared 100 bytes")
+      assert.notInclude(JSON.stringify(error), "107abdc8")
     }))
 
   for (const status of [302, 307, 308]) {
@@ -332,11 +366,11 @@ describe("malformed responses and transport failures", () => {
       assert.strictEqual(Redacted.value(tokens.accessToken), capturedSuccess.accessToken)
     }))
 
-  it.scoped("a body without a declared length that breaks off is malformed, retryable, and says how much came", () =>
+  it.scoped("a body without a declared length that breaks off is a TransportError that says how much came", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.chunked(200, ["{\"accessToken\":\"107abdc8"], false))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
-      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual(error.httpStatus, 200)
       assert.isTrue(error.retryable)
       assert.include(error.description, "cut off after 24 bytes")
@@ -361,7 +395,9 @@ describe("validation before any I/O", () => {
     ["a refresh token over 256 characters", refresh("r".repeat(257)), {}, "InvalidInput"],
     ["a secret with a control character", login, { secret: "abc\ndef" }, "InvalidInput"],
     ["a refresh token with a control character", refresh("abc\u0000def"), {}, "InvalidInput"],
-    ["an appId with a C1 control character", login, { appId: "app\u0085id" }, "InvalidInput"]
+    ["an appId with a C1 control character", login, { appId: "app\u0085id" }, "InvalidInput"],
+    ["a blank appId", login, { appId: "   " }, "MissingParameter"],
+    ["a blank refresh token", refresh(" \t "), {}, "MissingParameter"]
   ]
   for (const [name, operation, overrides, tag] of cases) {
     it.scoped(`${name} fails with ${tag}, detected locally, and nothing is sent`, () =>
@@ -376,6 +412,17 @@ describe("validation before any I/O", () => {
         assert.strictEqual(server.requests.length, 0)
       }))
   }
+
+  it.scoped("a plain string from an untyped caller is taken as the refresh token", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+      const untyped = Effect.flatMap(
+        IocmAuth.IocmAuth,
+        (auth) => auth.refresh(refreshToken as unknown as Redacted.Redacted<string>)
+      )
+      yield* untyped.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.strictEqual(JSON.parse(server.requests[0]!.body).refreshToken, refreshToken)
+    }))
 
   it.scoped("exactly 256 characters are allowed", () =>
     Effect.gen(function*() {

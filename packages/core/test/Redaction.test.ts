@@ -72,6 +72,62 @@ describe("redaction", () => {
       assert.isTrue(containsNoSecret(exit._tag === "Failure" ? Cause.pretty(exit.cause) : ""))
     }))
 
+  it.scoped("a secret echoed percent-, form- or JSON-encoded is masked too", () =>
+    Effect.gen(function*() {
+      const odd = "p@ss w&rd/é\"x"
+      const spellings = [
+        encodeURIComponent(odd),
+        new URLSearchParams({ s: odd }).toString().slice(2),
+        JSON.stringify(odd).slice(1, -1)
+      ]
+      for (const spelling of spellings) {
+        const server = yield* TestServer.make(
+          TestServer.json(400, { error_code: "50400", error_desc: `cannot parse value ${spelling}` })
+        )
+        const error = yield* Effect.flip(
+          Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
+            Effect.provide(authLayer(server.baseUrl, { secret: odd }))
+          )
+        )
+        assert.strictEqual(error._tag, "InvalidInput")
+        assert.strictEqual(error.description, "cannot parse value <masked>", spelling)
+      }
+    }))
+
+  it.scoped("a token the platform echoes in its description is masked, whichever token it is", () =>
+    Effect.gen(function*() {
+      const foreign = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+      const server = yield* TestServer.make(
+        TestServer.json(401, { error_code: "100006", error_desc: `old access token ${foreign} expired` })
+      )
+      const error = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(refreshToken))).pipe(
+          Effect.provide(authLayer(server.baseUrl))
+        )
+      )
+      assert.strictEqual(error.description, "old access token <masked> expired")
+      assert.notInclude(allRepresentations(error), foreign)
+      // Words are not tokens: a long word without digits stays.
+      server.reply = TestServer.json(500, { error_code: "50252", error_desc: "NullPointerExceptionInHandler" })
+      const plain = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.baseUrl)))
+      )
+      assert.strictEqual(plain.description, "NullPointerExceptionInHandler")
+    }))
+
+  it.scoped("a very short secret is masked where it stands alone, not inside words", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(
+        TestServer.json(400, { error_code: "50400", error_desc: "Headers say s is wrong" })
+      )
+      const error = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
+          Effect.provide(authLayer(server.baseUrl, { secret: "s" }))
+        )
+      )
+      assert.strictEqual(error.description, "Headers say <masked> is wrong")
+    }))
+
   it.effect("every error class prints without the values it was not given", () =>
     Effect.gen(function*() {
       const errors = [

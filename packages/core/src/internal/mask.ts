@@ -11,17 +11,39 @@ const jsonSecretField =
 
 const formSecretField = /\b((?:access_?token|refresh_?token|accessToken|refreshToken|secret|token)=)[^&\s"']*/gi
 
+/** Secrets this short are masked only where they stand alone: inside words they would both garble and reveal the text. */
+const shortSecretLength = 8
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/** A secret as it may be echoed back: as is, percent-encoded, form-encoded, or escaped in JSON. */
+const spellings = (secret: string): ReadonlyArray<string> => [
+  ...new Set([
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1)
+  ])
+]
+
 /**
  * Masks the values of token- and secret-like JSON and form fields, then every occurrence of the
- * given known secrets (even short ones: a secret echoed back must not leak).
+ * given known secrets in any of their spellings (as is, percent- or form-encoded, JSON-escaped).
+ * A secret shorter than 8 characters is masked only where it stands alone, not inside a word.
  *
  * @internal
  */
 export const maskSecrets = (text: string, known: ReadonlyArray<string>): string => {
   let masked = text.replace(jsonSecretField, `$1"${maskedValue}"`).replace(formSecretField, `$1${maskedValue}`)
   for (const secret of known) {
-    if (secret.length > 0) {
-      masked = masked.split(secret).join(maskedValue)
+    if (secret.length === 0) continue
+    for (const spelling of spellings(secret)) {
+      masked = spelling.length >= shortSecretLength
+        ? masked.split(spelling).join(maskedValue)
+        : masked.replace(
+          new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(spelling)}(?![\\p{L}\\p{N}])`, "gu"),
+          maskedValue
+        )
     }
   }
   return masked
@@ -45,13 +67,19 @@ const documentedDescriptions = new Set([
   "AppId for auth not exist."
 ])
 
+/** Runs of 16 or more letters, digits, `_` or `-` with at least one digit and one letter: tokens, not words. */
+const tokenInText =
+  /(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])/g
+
 /**
- * A platform's error text: kept as received when it is a documented one, masked otherwise.
+ * A platform's error text: kept as received when it is a documented one; otherwise the known
+ * secrets and anything that looks like a token (a token the platform echoes back, whichever it
+ * is) are masked.
  *
  * @internal
  */
 export const maskDescription = (text: string, known: ReadonlyArray<string>): string =>
-  documentedDescriptions.has(text) ? text : maskSecrets(text, known)
+  documentedDescriptions.has(text) ? text : maskSecrets(text, known).replace(tokenInText, maskedValue)
 
 const tokenLike = /[A-Za-z0-9_-]{20,}/g
 

@@ -49,14 +49,29 @@ export const transportError = (error: HttpClientError.HttpClientError, known: Re
     )
   })
 
+/** A response whose body broke off: what came is dropped (it may hold part of a token). */
+const cutOffError = (
+  status: number,
+  where: string,
+  error: HttpClientError.HttpClientError,
+  known: ReadonlyArray<string>
+): TransportError => {
+  const cause = transportError(error, known)
+  return new TransportError({
+    code: cause.code,
+    httpStatus: status,
+    description: `The response body was cut off ${where} (${cause.description}).`
+  })
+}
+
 const decodeTokenResponse = Schema.decodeUnknownEither(TokenResponse)
 const decodePlatformError = Schema.decodeUnknownOption(PlatformErrorBody)
 
 interface Body {
   readonly text: string
   readonly tooLarge: boolean
-  /** How the body broke off before its end, when it did. */
-  readonly cutOff: Option.Option<string>
+  /** The body broke off before its end: no complete response, so a `TransportError`. */
+  readonly cutOff: Option.Option<TransportError>
 }
 
 /**
@@ -85,7 +100,7 @@ const readBody = (response: HttpClientResponse.HttpClientResponse, known: Readon
         onFailure: (error): Body => ({
           text: "",
           tooLarge: false,
-          cutOff: Option.some(`before its declared ${declared} bytes (${transportError(error, known).description})`)
+          cutOff: Option.some(cutOffError(response.status, `before its declared ${declared} bytes`, error, known))
         }),
         onSuccess: (text): Body => ({ text, tooLarge: false, cutOff: Option.none() })
       })
@@ -106,7 +121,7 @@ const readBody = (response: HttpClientResponse.HttpClientResponse, known: Readon
         text: text + decoder.decode(),
         tooLarge: size > maxBodyBytes,
         cutOff: Either.isLeft(result)
-          ? Option.some(`after ${size} bytes (${transportError(result.left, known).description})`)
+          ? Option.some(cutOffError(response.status, `after ${size} bytes`, result.left, known))
           : Option.none()
       }))
     )
@@ -145,7 +160,7 @@ export const readTokenResponse = (
     const malformed = (description: string, retryable = status >= 500) =>
       new MalformedResponse({ httpStatus: status, description, body: maskedExcerpt(text, known), retryable })
     if (Option.isSome(cutOff)) {
-      return yield* malformed(`The body was cut off ${cutOff.value}.`, true)
+      return yield* cutOff.value
     }
     if (tooLarge) {
       return yield* malformed(`The body is larger than ${maxBodyBytes} bytes.`)

@@ -10,7 +10,7 @@ import { maxParameterLength } from "../Wire.js"
 const controlCharacter = /\p{Cc}/u
 
 /**
- * Succeeds with the value, or fails with `MissingParameter` (missing or empty) or `InvalidInput`
+ * Succeeds with the value, or fails with `MissingParameter` (missing, empty or only white space) or `InvalidInput`
  * (over 256 characters, or with control characters), both marked as detected locally. The
  * value itself is never put in the error.
  *
@@ -20,9 +20,13 @@ export const validateParameter = (
   name: string,
   value: string | null | undefined
 ): Effect.Effect<string, MissingParameter | InvalidInput> => {
-  if (typeof value !== "string" || value.length === 0) {
+  if (typeof value !== "string" || value.trim().length === 0) {
     return Effect.fail(
-      new MissingParameter({ code: "102202", description: `${name} is missing or empty.`, detectedLocally: true })
+      new MissingParameter({
+        code: "102202",
+        description: `${name} is missing, empty or blank.`,
+        detectedLocally: true
+      })
     )
   }
   if (value.length > maxParameterLength) {
