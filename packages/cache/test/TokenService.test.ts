@@ -121,6 +121,51 @@ describe("TokenService.get", () => {
       assert.strictEqual(fake.interrupted(), 0)
     }))
 
+  // The fiber yields to the scheduler every 2048 operations; burning n operations before the call
+  // moves that yield point across every step of `get`, `refresh` and `invalidate`, and the caller
+  // is interrupted right there. Whatever the point, the next caller must get a token.
+  const burn = (n: number): Effect.Effect<void> => {
+    let effect: Effect.Effect<void> = Effect.void
+    for (let i = 0; i < n; i++) effect = Effect.zipRight(effect, Effect.void)
+    return effect
+  }
+  const warm = (service: TokenService.Service) => Effect.asVoid(service.get)
+  const victims: ReadonlyArray<
+    readonly [
+      string,
+      (service: TokenService.Service) => Effect.Effect<void>,
+      (service: TokenService.Service) => Effect.Effect<unknown, unknown>
+    ]
+  > = [
+    ["a cold get", () => Effect.void, (service) => service.get],
+    ["refresh", warm, (service) => service.refresh],
+    ["invalidate", warm, (service) => service.invalidate(1)]
+  ]
+  for (const [name, prepare, victim] of victims) {
+    it.scoped(`a caller of ${name} interrupted at any point never strands the flight`, () =>
+      Effect.gen(function*() {
+        const stranded: Array<number> = []
+        for (let n = 960; n < 1080; n++) {
+          yield* Effect.scoped(Effect.gen(function*() {
+            const fake = FakeAuth.make({ latency: "100 millis" })
+            const service = yield* build(fake)
+            const prepared = yield* Effect.fork(prepare(service))
+            yield* settle
+            yield* TestClock.adjust("100 millis")
+            yield* Fiber.join(prepared)
+            const caller = yield* Effect.fork(Effect.zipRight(burn(n), victim(service)))
+            yield* Effect.yieldNow()
+            yield* Fiber.interrupt(caller)
+            const next = yield* Effect.fork(service.get)
+            yield* settle
+            yield* TestClock.adjust("1 second")
+            if (Option.isNone(yield* Fiber.poll(next))) stranded.push(n)
+          }))
+        }
+        assert.deepStrictEqual(stranded, [])
+      }), 120_000)
+  }
+
   it.scoped("a caller that times out does not poison the flight", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "5 seconds" })
@@ -235,6 +280,25 @@ describe("TokenService failures", () => {
       assert.strictEqual(fake.maxInFlight(), 1)
       assert.strictEqual(yield* service.get, first)
       assert.strictEqual(fake.logins(), 1)
+    }))
+
+  it.scoped("a back-off never outlasts the token: the last retry comes at expiry at the latest", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.refresh = () => FakeAuth.fail(FakeAuth.transport())
+      const service = yield* build(fake, { jitter: 0 })
+      yield* service.get
+      // Refreshes fail from the lead window to expiry; the platform recovers 1 s before expiry.
+      yield* TestClock.adjust(seconds(3599))
+      fake.refresh = () => FakeAuth.ok()
+      const atExpiry = fake.calls.filter((call) => call.operation === "refresh").length
+      yield* TestClock.adjust(seconds(1))
+      yield* settle
+      const after = yield* service.get
+      assert.strictEqual(value(after), "at-2")
+      const refreshes = fake.calls.filter((call) => call.operation === "refresh")
+      assert.strictEqual(refreshes.length, atExpiry + 1)
+      assert.strictEqual(refreshes.at(-1)!.at, seconds(3600))
     }))
 
   it.scoped("inside the forced window callers wait for the attempt, then get the still-valid token", () =>

@@ -98,8 +98,8 @@ interface Awaiting {
 }
 
 type Decision =
-  | { readonly _tag: "Hit"; readonly access: AccessToken }
-  | { readonly _tag: "Fail"; readonly cause: Cause.Cause<TokenError> }
+  | { readonly _tag: "Hit"; readonly access: AccessToken; readonly start: false }
+  | { readonly _tag: "Fail"; readonly cause: Cause.Cause<TokenError>; readonly start: false }
   | ({ readonly _tag: "Await" } & Awaiting)
 
 const iso = (millis: number) => Number.isFinite(millis) ? new Date(millis).toISOString() : String(millis)
@@ -194,24 +194,31 @@ export const make = (
 
     const decideGet = (state: State, at: number): readonly [Decision, State] => {
       if (state.terminal !== undefined) {
-        return [{ _tag: "Fail", cause: Cause.fail(state.terminal) }, state]
+        return [{ _tag: "Fail", cause: Cause.fail(state.terminal), start: false }, state]
       }
       if (at < state.freshUntil && state.entry !== undefined) {
-        return [{ _tag: "Hit", access: state.entry.access }, state]
+        return [{ _tag: "Hit", access: state.entry.access, start: false }, state]
       }
       if (state.pending !== undefined) {
         return [{ _tag: "Await", deferred: state.pending.deferred, start: false }, state]
       }
       if (at < state.holdUntil) {
-        if (isValid(state, at)) return [{ _tag: "Hit", access: state.entry!.access }, state]
-        if (state.holdCause !== undefined) return [{ _tag: "Fail", cause: state.holdCause }, state]
+        if (isValid(state, at)) return [{ _tag: "Hit", access: state.entry!.access, start: false }, state]
+        if (state.holdCause !== undefined) return [{ _tag: "Fail", cause: state.holdCause, start: false }, state]
       }
       const pending = newPending(state.entry === undefined ? "cold" : "forced")
       return [{ _tag: "Await", deferred: pending.deferred, start: true }, { ...state, pending }]
     }
 
-    const await_ = (deferred: Deferred.Deferred<AccessToken, TokenError>, start: boolean) =>
-      start ? Effect.zipRight(Queue.offer(wake, void 0), Deferred.await(deferred)) : Deferred.await(deferred)
+    const wakeWorker = Queue.offer(wake, void 0)
+
+    /**
+     * Runs a transition of the state that may register a flight, and wakes the worker when it
+     * did, as one step an interruption cannot split: a flight registered but never started would
+     * hang every later caller. Only the wait that follows is interruptible.
+     */
+    const transition = <B extends { readonly start: boolean }>(f: (state: State) => readonly [B, State]) =>
+      Effect.uninterruptible(Effect.tap(modify(f), (result) => result.start ? wakeWorker : Effect.void))
 
     // A failed flight does not withhold a token that is still valid.
     const orValid = (error: TokenError): Effect.Effect<AccessToken, TokenError> =>
@@ -221,7 +228,7 @@ export const make = (
     const slowGet: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() => {
       const at = now()
       return Effect.flatMap(
-        modify((state) =>
+        transition((state) =>
           decideGet(state, at)
         ),
         (decision) => {
@@ -231,7 +238,7 @@ export const make = (
             case "Fail":
               return Effect.failCause(decision.cause)
             case "Await":
-              return Effect.catchAll(await_(decision.deferred, decision.start), orValid)
+              return Effect.catchAll(Deferred.await(decision.deferred), orValid)
           }
         }
       )
@@ -244,7 +251,7 @@ export const make = (
     })
 
     const refresh: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
-      modify((state): readonly [Awaiting, State] => {
+      transition((state): readonly [Awaiting, State] => {
         const cleared: State = {
           ...state,
           terminal: undefined,
@@ -258,14 +265,14 @@ export const make = (
         const pending = newPending("explicit")
         return [{ deferred: pending.deferred, start: true }, { ...cleared, pending }]
       }),
-      ({ deferred, start }) => await_(deferred, start)
+      ({ deferred }) => Deferred.await(deferred)
     )
 
     const invalidate = (generation: number, reason: Reason = "invalidated"): Effect.Effect<boolean> =>
       Effect.suspend(() => {
         const at = now()
         return Effect.flatMap(
-          modify((state): readonly [{ dropped: boolean; start: boolean }, State] => {
+          transition((state): readonly [{ dropped: boolean; start: boolean }, State] => {
             if (state.entry === undefined || state.revoked || state.entry.access.generation !== generation) {
               return [{ dropped: false, start: false }, state]
             }
@@ -275,9 +282,8 @@ export const make = (
             }
             return [{ dropped: true, start: true }, { ...dropped, pending: newPending(reason) }]
           }),
-          ({ dropped, start }) =>
+          ({ dropped }) =>
             !dropped ? Effect.succeed(false) : Effect.gen(function*() {
-              if (start) yield* Queue.offer(wake, void 0)
               yield* publish(TokenEvent.Invalidated({ reason, generation }))
               yield* Effect.logInfo("Access token invalidated").pipe(Effect.annotateLogs({ reason, generation }))
               return true
@@ -554,9 +560,10 @@ export const make = (
           const revoked = arrived === undefined ? state.revoked : false
           const attempt = state.failures + 1
           let retryAt = at + Duration.toMillis(RefreshPolicy.retryDelay(policy, attempt, random))
-          // While the token is valid, retry no later than the start of the forced window.
-          if (entry !== undefined && !revoked && at < entry.windows.forcedAt) {
-            retryAt = Math.min(retryAt, entry.windows.forcedAt)
+          // While the token is valid, retry no later than the start of the forced window, and
+          // inside it no later than expiry: a back-off must not outlast the token it protects.
+          if (entry !== undefined && !revoked && at < entry.windows.expiresAt) {
+            retryAt = Math.min(retryAt, at < entry.windows.forcedAt ? entry.windows.forcedAt : entry.windows.expiresAt)
           }
           const next: State = {
             ...state,
