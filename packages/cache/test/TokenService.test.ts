@@ -133,7 +133,7 @@ describe("TokenService.get", () => {
   const victims: ReadonlyArray<
     readonly [
       string,
-      (service: TokenService.Service) => Effect.Effect<void>,
+      (service: TokenService.Service) => Effect.Effect<void, unknown>,
       (service: TokenService.Service) => Effect.Effect<unknown, unknown>
     ]
   > = [
