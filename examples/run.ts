@@ -6,8 +6,9 @@ import { readdirSync } from "node:fs"
 
 const runner = new Set(["run", "demo"])
 const available = readdirSync(new URL(".", import.meta.url))
-  .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))
+  .filter((file) => file.endsWith(".ts"))
   .map((file) => file.slice(0, -3))
+  .filter((name) => !name.includes(".")) // vitest.config, declaration files
   .filter((name) => !runner.has(name))
   .sort()
 
