@@ -67,7 +67,8 @@ const describeOne = (error: Coded, context: Context): string | undefined => {
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     return `server certificate name did not match the host (ERR_TLS_CERT_ALTNAME_INVALID: ${message}); ` +
-      "set serverName to a name the certificate carries, or verifyHostname: false to skip only the name check"
+      "set serverName / IOCM_SERVER_NAME to a name the certificate carries, or verifyHostname: false / " +
+      "IOCM_VERIFY_HOSTNAME=false to skip only the name check"
   }
   if (code === "UND_ERR_CONNECT_TIMEOUT") {
     return context.connectTimeout
