@@ -220,23 +220,6 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
           assert.deepStrictEqual(W.errorOf(yield* W.refresh(s, body)), expected, JSON.stringify(body))
         }
       }))
-
-    it.effect("a JSON body under another content type: 400/50400, and the refresh token is not spent", () =>
-      Effect.gen(function*() {
-        const s = yield* sim
-        const { refreshToken } = W.tokens(yield* W.login(s, demo))
-        const body = { ...demo, refreshToken }
-        for (const contentType of ["text/plain", "application/x-www-form-urlencoded"]) {
-          const mislabelled = yield* W.refresh(s, body, { headers: { "content-type": contentType } })
-          assert.deepStrictEqual(
-            W.errorOf(mislabelled),
-            { status: 400, body: platformError("50400", "The input is invalid.") },
-            contentType
-          )
-        }
-        const labelled = yield* W.refresh(s, body, { headers: { "content-type": "application/json; charset=utf-8" } })
-        assert.strictEqual(labelled.status, 200)
-      }))
   })
 
   describe("business endpoint", () => {
