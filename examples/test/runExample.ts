@@ -3,9 +3,23 @@
  * collects its output: its last line on stdout must be its own, not pnpm's.
  */
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 
-const root = new URL("../..", import.meta.url).pathname
+const root = fileURLToPath(new URL("../..", import.meta.url))
+
+/** Runs still going: each is its own process group, so the test process kills them when it exits. */
+const running = new Set<ChildProcess>()
+const killGroup = (child: ChildProcess) => {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(-child.pid, "SIGKILL")
+    } catch {
+      // already gone
+    }
+  }
+}
+process.on("exit", () => running.forEach(killGroup))
 
 export interface ExampleRun {
   readonly status: number | null
@@ -28,15 +42,20 @@ export const runExample = (name: string, env: Record<string, string> = {}): Effe
       // Its own process group, so that an abandoned run is killed with the node process pnpm started.
       detached: true
     })
+    running.add(child)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    const finish = (run: ExampleRun) => {
+      if (!running.delete(child)) return
+      resume(Effect.succeed(run))
+    }
+    // No pnpm on the PATH, for instance: the run fails with the reason instead of crashing the worker.
+    child.on("error", (error) => finish({ status: null, stdout, stderr: `${stderr}${error.message}`, lastLine: "" }))
     child.on("close", (status) => {
       const lines = stdout.trimEnd().split("\n")
-      resume(Effect.succeed({ status, stdout, stderr, lastLine: lines[lines.length - 1] ?? "" }))
+      finish({ status, stdout, stderr, lastLine: lines[lines.length - 1] ?? "" })
     })
-    return Effect.sync(() => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL")
-    })
+    return Effect.sync(() => killGroup(child))
   })

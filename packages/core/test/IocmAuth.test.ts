@@ -397,7 +397,9 @@ describe("validation before any I/O", () => {
     ["a refresh token with a control character", refresh("abc\u0000def"), {}, "InvalidInput"],
     ["an appId with a C1 control character", login, { appId: "app\u0085id" }, "InvalidInput"],
     ["a blank appId", login, { appId: "   " }, "MissingParameter"],
-    ["a blank refresh token", refresh(" \t "), {}, "MissingParameter"]
+    ["a blank refresh token", refresh(" \t "), {}, "MissingParameter"],
+    ["a secret with a lone surrogate", login, { secret: "abc\uD800defgh" }, "InvalidInput"],
+    ["a refresh token with a lone surrogate", refresh("tok\uDC00en"), {}, "InvalidInput"]
   ]
   for (const [name, operation, overrides, tag] of cases) {
     it.scoped(`${name} fails with ${tag}, detected locally, and nothing is sent`, () =>

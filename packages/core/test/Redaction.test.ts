@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, FiberRef, HashSet, Logger, Option, Redacted, Tracer } from "effect"
 import { inspect } from "node:util"
+import { maskSecrets } from "../src/internal/mask.js"
 import * as IocmAuth from "../src/IocmAuth.js"
 import * as IocmError from "../src/IocmError.js"
 import { authLayer, capturedSuccess, containsNoSecret, refreshToken, secret } from "./utils/fixtures.js"
@@ -77,8 +78,10 @@ describe("redaction", () => {
       const odd = "p@ss w&rd/é\"x"
       const spellings = [
         encodeURIComponent(odd),
+        encodeURIComponent(odd).toLowerCase(),
         new URLSearchParams({ s: odd }).toString().slice(2),
-        JSON.stringify(odd).slice(1, -1)
+        JSON.stringify(odd).slice(1, -1),
+        JSON.stringify(odd).slice(1, -1).replace("é", "\\u00e9")
       ]
       for (const spelling of spellings) {
         const server = yield* TestServer.make(
@@ -114,6 +117,11 @@ describe("redaction", () => {
       )
       assert.strictEqual(plain.description, "NullPointerExceptionInHandler")
     }))
+
+  it("masking never throws, even for a secret no encoder accepts (a lone surrogate)", () => {
+    const broken = "abc\uD800defghij"
+    assert.strictEqual(maskSecrets(`echo ${broken} end`, [broken]), "echo <masked> end")
+  })
 
   it.scoped("a very short secret is masked where it stands alone, not inside words", () =>
     Effect.gen(function*() {

@@ -311,10 +311,16 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
         assert.strictEqual((W.json(wrong) as { error_code: string }).error_code, "405")
       }))
 
-    it.effect("paths are exact: another case or a trailing slash is 404", () =>
+    it.effect("paths are exact: another case, a trailing or a doubled slash is 404", () =>
       Effect.gen(function*() {
         const s = yield* sim
-        for (const path of [W.loginPath.toUpperCase(), `${W.loginPath}/`, W.loginPath.replace("login", "Login")]) {
+        const paths = [
+          W.loginPath.toUpperCase(),
+          `${W.loginPath}/`,
+          W.loginPath.replace("login", "Login"),
+          W.loginPath.replace("/app/", "//app/")
+        ]
+        for (const path of paths) {
           const answer = yield* W.login(s, demo, { path })
           assert.strictEqual(answer.status, 404, path)
         }

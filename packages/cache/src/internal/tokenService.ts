@@ -67,6 +67,9 @@ interface State {
 
 const neverFresh = Number.NEGATIVE_INFINITY
 
+/** The longest single wait of the worker: the clock cannot schedule a timer beyond 2^31 − 1 ms. */
+const maxWaitMillis = 2 ** 31 - 1
+
 const freshness = (entry: Entry | undefined, revoked: boolean, terminal: TerminalError | undefined) =>
   entry === undefined || revoked || terminal !== undefined ? neverFresh : entry.windows.forcedAt
 
@@ -469,7 +472,10 @@ export const make = (
         const random = yield* Random.next
         const nextAt = yield* modify((state): readonly [number, State] => {
           const nextAt = due
-            ? at + Duration.toMillis(RefreshPolicy.retryDelay(policy, state.failures + 1, random))
+            ? Math.min(
+              at + Duration.toMillis(RefreshPolicy.retryDelay(policy, state.failures + 1, random)),
+              entry.windows.expiresAt
+            )
             : entry.windows.refreshAt
           return [nextAt, {
             freshUntil: entry.windows.forcedAt,
@@ -628,7 +634,8 @@ export const make = (
         if (at >= timer.at) {
           timer = yield* attempt(timer.reason)
         } else {
-          yield* Effect.timeoutOption(Queue.take(wake), Duration.millis(timer.at - at))
+          // A timer further away than the clock can schedule (about 24.8 days) is waited for in steps.
+          yield* Effect.timeoutOption(Queue.take(wake), Duration.millis(Math.min(timer.at - at, maxWaitMillis)))
         }
       } else {
         yield* Queue.take(wake)

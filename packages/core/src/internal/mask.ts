@@ -16,19 +16,40 @@ const shortSecretLength = 8
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-/** A secret as it may be echoed back: as is, percent-encoded, form-encoded, or escaped in JSON. */
+/** `encode(text)`, or nothing when the text cannot be encoded (a lone surrogate). */
+const attempt = (encode: (text: string) => string, text: string): ReadonlyArray<string> => {
+  try {
+    return [encode(text)]
+  } catch {
+    return []
+  }
+}
+
+const percentEncoded = (text: string) => encodeURIComponent(text)
+const lowerPercentEncoded = (text: string) =>
+  encodeURIComponent(text).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())
+const formEncoded = (text: string) => new URLSearchParams({ s: text }).toString().slice(2)
+const jsonEscaped = (text: string) => JSON.stringify(text).slice(1, -1)
+const jsonAsciiEscaped = (text: string) =>
+  jsonEscaped(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/**
+ * A secret as it may be echoed back: as is, percent-encoded (either case), form-encoded, or
+ * escaped in JSON (as is or as `\uXXXX`). Never throws, whatever the secret.
+ */
 const spellings = (secret: string): ReadonlyArray<string> => [
   ...new Set([
     secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ s: secret }).toString().slice(2),
-    JSON.stringify(secret).slice(1, -1)
+    ...[percentEncoded, lowerPercentEncoded, formEncoded, jsonEscaped, jsonAsciiEscaped].flatMap((encode) =>
+      attempt(encode, secret)
+    )
   ])
 ]
 
 /**
  * Masks the values of token- and secret-like JSON and form fields, then every occurrence of the
  * given known secrets in any of their spellings (as is, percent- or form-encoded, JSON-escaped).
+ * Never throws.
  * A secret shorter than 8 characters is masked only where it stands alone, not inside a word.
  *
  * @internal

@@ -7,12 +7,13 @@ import * as Effect from "effect/Effect"
 import { InvalidInput, MissingParameter } from "../IocmError.js"
 import { maxParameterLength } from "../Wire.js"
 
-const controlCharacter = /\p{Cc}/u
+/** Control characters, and lone surrogates (half a UTF-16 pair: no valid text contains one). */
+const unsendableCharacter = /\p{Cc}|\p{Cs}/u
 
 /**
- * Succeeds with the value, or fails with `MissingParameter` (missing, empty or only white space) or `InvalidInput`
- * (over 256 characters, or with control characters), both marked as detected locally. The
- * value itself is never put in the error.
+ * Succeeds with the value, or fails with `MissingParameter` (missing, empty or only white space)
+ * or `InvalidInput` (over 256 characters, or with control characters or a lone surrogate), both
+ * marked as detected locally. The value itself is never put in the error.
  *
  * @internal
  */
@@ -38,9 +39,13 @@ export const validateParameter = (
       })
     )
   }
-  if (controlCharacter.test(value)) {
+  if (unsendableCharacter.test(value)) {
     return Effect.fail(
-      new InvalidInput({ code: "50400", description: `${name} contains control characters.`, detectedLocally: true })
+      new InvalidInput({
+        code: "50400",
+        description: `${name} contains control characters or a lone surrogate.`,
+        detectedLocally: true
+      })
     )
   }
   return Effect.succeed(value)

@@ -408,9 +408,9 @@ export const make = (deps: RouterDeps) => {
   })
 
   return router.pipe(
-    // The platform's paths are exact: a client that got the case or a trailing slash wrong must
+    // The platform's paths are exact: a client that got the case or a slash wrong must
     // find out here, not in production.
-    HttpRouter.withRouterConfig({ caseSensitive: true, ignoreTrailingSlash: false }),
+    HttpRouter.withRouterConfig({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }),
     Effect.catchTag("RouteNotFound", () => notFound),
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
