@@ -14,6 +14,7 @@ import * as Undici from "@effect/platform-node/Undici"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -24,9 +25,10 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Fs from "node:fs/promises"
 import * as Describe from "./internal/describe.js"
-import { DescribedResponse } from "./internal/response.js"
+import { WrappedResponse } from "./internal/response.js"
 import * as Tls from "./internal/tls.js"
 
 /**
@@ -251,10 +253,29 @@ const makeDispatcher = (settings: Settings): Undici.Dispatcher => {
   return agent.compose((dispatch) => (options, handler) => dispatch({ ...options, bodyTimeout: bodyMillis }, handler))
 }
 
+/** Adds a description to a body read's error that has none (e.g. undici's body inactivity timeout). */
+const describeResponseError = (context: Describe.Context) => (error: HttpClientError.ResponseError) => {
+  if (error.description !== undefined || error.cause === undefined) return error
+  const description = Describe.describe(error.cause, context)
+  return description === undefined ? error : new HttpClientError.ResponseError({
+    request: error.request,
+    response: error.response,
+    reason: error.reason,
+    cause: error.cause,
+    description
+  })
+}
+
 const describeErrors = (context: Describe.Context) => <E, R>(self: HttpClient.HttpClient.With<E, R>) =>
   HttpClient.transformResponse(self, (effect) =>
     effect.pipe(
-      Effect.map((response) => new DescribedResponse(response, (cause) => Describe.describe(cause, context))),
+      Effect.map((response) => {
+        const describe = describeResponseError(context)
+        return new WrappedResponse(response, {
+          effect: Effect.mapError(describe),
+          stream: Stream.mapError(describe)
+        })
+      }),
       Effect.mapError((error) => {
         if (
           !HttpClientError.isHttpClientError(error) || error._tag !== "RequestError" || error.reason !== "Transport" ||
@@ -274,23 +295,47 @@ const describeErrors = (context: Describe.Context) => <E, R>(self: HttpClient.Ht
     ))
 
 /**
- * Fails a request that has no response after `timeout` with a `RequestError` (reason `"Transport"`,
- * description "request timed out after …") and interrupts it, which aborts it on the wire.
+ * Bounds a whole request by `timeout`, from sending it to the end of its body: a request with no
+ * response by then fails with a `RequestError` (reason `"Transport"`), a body still being read
+ * (even one that trickles in) with a `ResponseError` (reason `"Decode"`), both described "request
+ * timed out after …"; either way the request is interrupted, which aborts it on the wire.
  *
  * @since 0.1.0
  * @category Combinators
  */
 export const withTimeout = (timeout: Duration.DurationInput) => {
   const duration = Duration.decode(timeout)
+  const millis = Duration.toMillis(duration)
   const description = `request timed out after ${Duration.format(duration)}`
   return <E, R>(
     self: HttpClient.HttpClient.With<E, R>
   ): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> =>
-    HttpClient.transform(self, (effect, request) =>
-      Effect.timeoutFail(effect, {
-        duration,
-        onTimeout: () => new HttpClientError.RequestError({ request, reason: "Transport", description })
-      }))
+    HttpClient.transform(
+      self,
+      (effect, request) =>
+        Effect.flatMap(Clock.currentTimeMillis, (sentAt) =>
+          Effect.timeoutFail(effect, {
+            duration,
+            onTimeout: () => new HttpClientError.RequestError({ request, reason: "Transport", description })
+          }).pipe(Effect.map((response) => {
+            const timedOut = () =>
+              new HttpClientError.ResponseError({ request, response, reason: "Decode", description })
+            // What is left of the request's time when the body read starts.
+            const remaining = Effect.map(
+              Clock.currentTimeMillis,
+              (now) => Duration.millis(Math.max(0, sentAt + millis - now))
+            )
+            return new WrappedResponse(response, {
+              effect: (read) =>
+                Effect.flatMap(remaining, (left) => Effect.timeoutFail(read, { duration: left, onTimeout: timedOut })),
+              stream: (read) =>
+                Stream.interruptWhen(
+                  read,
+                  Effect.flatMap(remaining, (left) => Effect.fail(timedOut()).pipe(Effect.delay(left)))
+                )
+            })
+          })))
+    )
 }
 
 /**

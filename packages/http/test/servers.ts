@@ -37,6 +37,7 @@ export type Behaviour =
   | { readonly _tag: "Slow"; readonly millis: number }
   | { readonly _tag: "Stall" }
   | { readonly _tag: "StallBody" }
+  | { readonly _tag: "TrickleBody"; readonly everyMillis: number }
   | { readonly _tag: "Redirect"; readonly location: string }
 
 export interface TestServer {
@@ -79,6 +80,12 @@ const handler =
       case "StallBody": {
         res.writeHead(200, { "content-type": "application/json" })
         res.write("{\"ok\":")
+        return
+      }
+      case "TrickleBody": {
+        res.writeHead(200, { "content-type": "application/json" })
+        const timer = setInterval(() => res.write(" "), behaviour.everyMillis)
+        res.on("close", () => clearInterval(timer))
         return
       }
       case "Redirect": {

@@ -1,38 +1,41 @@
 /**
- * A response that adds a description to the `ResponseError`s its body fails with (today: the body
- * inactivity timeout), and otherwise delegates everything to the response it wraps.
+ * A response whose body reads go through given functions (to describe their errors, to bound
+ * them by the request's deadline) and which otherwise delegates everything to the response it
+ * wraps.
  *
  * @internal
  */
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
+
+/**
+ * What a {@link WrappedResponse} does around each body read.
+ *
+ * @internal
+ */
+export interface BodyHooks {
+  readonly effect: <A>(
+    read: Effect.Effect<A, HttpClientError.ResponseError>
+  ) => Effect.Effect<A, HttpClientError.ResponseError>
+  readonly stream: (
+    read: Stream.Stream<Uint8Array, HttpClientError.ResponseError>
+  ) => Stream.Stream<Uint8Array, HttpClientError.ResponseError>
+}
 
 /** @internal */
-export class DescribedResponse implements HttpClientResponse.HttpClientResponse {
+export class WrappedResponse implements HttpClientResponse.HttpClientResponse {
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
 
   constructor(
     readonly original: HttpClientResponse.HttpClientResponse,
-    readonly describe: (cause: unknown) => string | undefined
+    readonly hooks: BodyHooks
   ) {}
-
-  private readonly mapError = (error: HttpClientError.ResponseError): HttpClientError.ResponseError => {
-    if (error.description !== undefined || error.cause === undefined) return error
-    const description = this.describe(error.cause)
-    return description === undefined ? error : new HttpClientError.ResponseError({
-      request: error.request,
-      response: error.response,
-      reason: error.reason,
-      cause: error.cause,
-      description
-    })
-  }
 
   get request(): HttpClientRequest.HttpClientRequest {
     return this.original.request
@@ -55,27 +58,27 @@ export class DescribedResponse implements HttpClientResponse.HttpClientResponse 
   }
 
   get formData() {
-    return Effect.mapError(this.original.formData, this.mapError)
+    return this.hooks.effect(this.original.formData)
   }
 
   get text() {
-    return Effect.mapError(this.original.text, this.mapError)
+    return this.hooks.effect(this.original.text)
   }
 
   get json() {
-    return Effect.mapError(this.original.json, this.mapError)
+    return this.hooks.effect(this.original.json)
   }
 
   get urlParamsBody() {
-    return Effect.mapError(this.original.urlParamsBody, this.mapError)
+    return this.hooks.effect(this.original.urlParamsBody)
   }
 
   get arrayBuffer() {
-    return Effect.mapError(this.original.arrayBuffer, this.mapError)
+    return this.hooks.effect(this.original.arrayBuffer)
   }
 
   get stream() {
-    return Stream.mapError(this.original.stream, this.mapError)
+    return this.hooks.stream(this.original.stream)
   }
 
   toJSON() {
