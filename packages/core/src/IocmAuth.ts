@@ -16,7 +16,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { readTokenResponse, transportError } from "./internal/response.js"
 import { validateParameter } from "./internal/validate.js"
-import { type LoginError, type RefreshError, UnknownPlatformError } from "./IocmError.js"
+import { type LoginError, type RefreshError, TransportError, UnknownPlatformError } from "./IocmError.js"
 import { type InvalidPlatformConfig, PlatformConfig, validateBaseUrl } from "./PlatformConfig.js"
 import { TokenSet } from "./TokenSet.js"
 import { loginPath, refreshPath, type TokenResponse } from "./Wire.js"
@@ -85,6 +85,13 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
     // No stack trace per span: it would point into this file, and capturing it was a tenth of a call's CPU.
     const spanOptions = { kind: "client", attributes: { appId: config.appId }, captureStackTrace: false } as const
 
+    const timedOut = () =>
+      new TransportError({
+        code: "Timeout",
+        description: `The request timed out: no complete answer within ${Duration.format(config.requestTimeout)}.`
+      })
+
+    /** One request and its answer, bounded as a whole by `requestTimeout` (interrupted, so aborted, when it fires). */
     const exchange = (request: HttpClientRequest.HttpClientRequest, known: ReadonlyArray<string>) =>
       Effect.gen(function*() {
         const issuedAt = yield* Clock.currentTimeMillis
@@ -103,7 +110,7 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           issuedAt,
           refreshTokenLifetimeMillis: refreshLifetimeMillis
         }, true)
-      })
+      }).pipe(Effect.timeoutFail({ duration: config.requestTimeout, onTimeout: timedOut }))
 
     const credentials = Effect.all({
       appId: validateParameter("appId", config.appId),

@@ -31,6 +31,8 @@ export interface Settings {
   readonly refreshTokenLifetime: Duration.Duration
   /** Name of the header carrying the appId on business calls (`app_key`, or `x-app-key` on some deployments). */
   readonly appKeyHeader: string
+  /** Longest a login or refresh may take, from sending it to the end of the answer's body. */
+  readonly requestTimeout: Duration.Duration
 }
 
 /**
@@ -56,6 +58,8 @@ export interface Options {
   readonly refreshTokenLifetime?: Duration.DurationInput | undefined
   /** Default: `app_key`. */
   readonly appKeyHeader?: string | undefined
+  /** Default: 30 seconds, like the vendor's SDK. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -86,6 +90,14 @@ export class InvalidPlatformConfig
  * @category Defaults
  */
 export const defaultRefreshTokenLifetime: Duration.Duration = Duration.days(30)
+
+/**
+ * Default request timeout of login and refresh: 30 seconds, like the vendor's SDK.
+ *
+ * @since 0.1.0
+ * @category Defaults
+ */
+export const defaultRequestTimeout: Duration.Duration = Duration.seconds(30)
 
 /**
  * Default name of the app-key header.
@@ -139,6 +151,22 @@ export const validateBaseUrl = (input: string | URL): Effect.Effect<string, Inva
     return url.href.replace(/\/+$/, "")
   })
 
+/** The option as a positive, finite duration (`fallback` when absent), or why it is refused. */
+const positiveDuration = (
+  option: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration,
+  example: string
+): Effect.Effect<Duration.Duration, InvalidPlatformConfig> => {
+  const decoded = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
+  return Option.isSome(decoded) && Duration.greaterThan(decoded.value, Duration.zero) &&
+      Duration.isFinite(decoded.value)
+    ? Effect.succeed(decoded.value)
+    : Effect.fail(
+      new InvalidPlatformConfig({ option, reason: `must be a positive, finite duration such as "${example}"` })
+    )
+}
+
 /**
  * Validates options and builds the settings.
  *
@@ -152,24 +180,23 @@ export const make = (options: Options): Effect.Effect<Settings, InvalidPlatformC
     if (!headerName.test(appKeyHeader)) {
       return yield* new InvalidPlatformConfig({ option: "appKeyHeader", reason: "not a valid HTTP header name" })
     }
-    const refreshTokenLifetime = options.refreshTokenLifetime === undefined
-      ? Option.some(defaultRefreshTokenLifetime)
-      : Duration.decodeUnknown(options.refreshTokenLifetime)
-    if (
-      Option.isNone(refreshTokenLifetime) || !Duration.greaterThan(refreshTokenLifetime.value, Duration.zero) ||
-      !Duration.isFinite(refreshTokenLifetime.value)
-    ) {
-      return yield* new InvalidPlatformConfig({
-        option: "refreshTokenLifetime",
-        reason: "must be a positive, finite duration such as \"30 days\""
-      })
-    }
     return {
       baseUrl,
       appId: options.appId,
       secret: Redacted.isRedacted(options.secret) ? options.secret : Redacted.make(options.secret),
-      refreshTokenLifetime: refreshTokenLifetime.value,
-      appKeyHeader
+      refreshTokenLifetime: yield* positiveDuration(
+        "refreshTokenLifetime",
+        options.refreshTokenLifetime,
+        defaultRefreshTokenLifetime,
+        "30 days"
+      ),
+      appKeyHeader,
+      requestTimeout: yield* positiveDuration(
+        "requestTimeout",
+        options.requestTimeout,
+        defaultRequestTimeout,
+        "30 seconds"
+      )
     }
   })
 
@@ -196,8 +223,9 @@ export const layer = (options: Options): Layer.Layer<PlatformConfig, InvalidPlat
 
 /**
  * The settings read through `Config`: `IOCM_BASE_URL`, `IOCM_APP_ID`, `IOCM_SECRET` (redacted),
- * and optionally `IOCM_REFRESH_TOKEN_LIFETIME` (a duration such as `24 hours`) and
- * `IOCM_APP_KEY_HEADER`.
+ * and optionally `IOCM_REFRESH_TOKEN_LIFETIME` (a duration such as `24 hours`),
+ * `IOCM_APP_KEY_HEADER` and `IOCM_TIMEOUT` (a duration such as `30 seconds`; `@iocm/http` reads
+ * the same variable for its transport).
  *
  * @since 0.1.0
  * @category Layers
@@ -210,14 +238,16 @@ export const layerConfig: Layer.Layer<PlatformConfig, InvalidPlatformConfig | Co
       appId: Config.string("IOCM_APP_ID"),
       secret: Config.redacted("IOCM_SECRET"),
       refreshTokenLifetime: Config.option(Config.duration("IOCM_REFRESH_TOKEN_LIFETIME")),
-      appKeyHeader: Config.option(Config.string("IOCM_APP_KEY_HEADER"))
+      appKeyHeader: Config.option(Config.string("IOCM_APP_KEY_HEADER")),
+      requestTimeout: Config.option(Config.duration("IOCM_TIMEOUT"))
     })
     return yield* make({
       baseUrl: options.baseUrl,
       appId: options.appId,
       secret: options.secret,
       refreshTokenLifetime: Option.getOrUndefined(options.refreshTokenLifetime),
-      appKeyHeader: Option.getOrUndefined(options.appKeyHeader)
+      appKeyHeader: Option.getOrUndefined(options.appKeyHeader),
+      requestTimeout: Option.getOrUndefined(options.requestTimeout)
     })
   })
 )

@@ -376,6 +376,26 @@ describe("malformed responses and transport failures", () => {
       assert.include(error.description, "cut off after 24 bytes")
     }))
 
+  for (
+    const [name, reply] of [["a server that never answers", TestServer.stall], [
+      "a body that trickles in",
+      TestServer.trickle(50)
+    ]] as const
+  ) {
+    it.scopedLive(`${name} is abandoned at requestTimeout as a TransportError, whatever the client`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make(reply)
+        const started = Date.now()
+        const error = yield* Effect.flip(
+          login.pipe(Effect.provide(authLayer(server.baseUrl, { requestTimeout: "300 millis" })))
+        )
+        assert.strictEqual(error._tag, "TransportError")
+        assert.strictEqual(error.code, "Timeout")
+        assert.include(error.description, "300ms")
+        assert.isBelow(Date.now() - started, 3000)
+      }))
+  }
+
   it.scoped("an oversized body is refused without being read in full", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.raw(500, "y".repeat(1024 * 1024)))

@@ -59,6 +59,13 @@ describe("PlatformConfig", () => {
         PlatformConfig.make({ baseUrl: "https://x.test", appId, secret, refreshTokenLifetime: "one month" as never })
       )
       assert.strictEqual(unreadable.option, "refreshTokenLifetime")
+      const timeout = yield* Effect.flip(
+        PlatformConfig.make({ baseUrl: "https://x.test", appId, secret, requestTimeout: "-1 seconds" })
+      )
+      assert.strictEqual(timeout.option, "requestTimeout")
+      assert.include(timeout.message, "30 seconds")
+      const settings = yield* PlatformConfig.make({ baseUrl: "https://x.test", appId, secret })
+      assert.isTrue(Duration.equals(settings.requestTimeout, Duration.seconds(30)))
     }))
 
   it.effect("layerConfig reads the IOCM_* variables, the secret redacted", () =>
@@ -71,7 +78,8 @@ describe("PlatformConfig", () => {
             ["IOCM_APP_ID", appId],
             ["IOCM_SECRET", secret],
             ["IOCM_REFRESH_TOKEN_LIFETIME", "24 hours"],
-            ["IOCM_APP_KEY_HEADER", "x-app-key"]
+            ["IOCM_APP_KEY_HEADER", "x-app-key"],
+            ["IOCM_TIMEOUT", "5 seconds"]
           ])
         ))
       )
@@ -79,6 +87,7 @@ describe("PlatformConfig", () => {
       assert.strictEqual(String(config.secret), "<redacted>")
       assert.isTrue(Duration.equals(config.refreshTokenLifetime, Duration.hours(24)))
       assert.strictEqual(config.appKeyHeader, "x-app-key")
+      assert.isTrue(Duration.equals(config.requestTimeout, Duration.seconds(5)))
     }))
 
   it.effect("layerConfig fails with a ConfigError naming a missing variable", () =>
@@ -99,7 +108,8 @@ describe("PlatformConfig", () => {
         appId,
         secret: Redacted.make(secret),
         refreshTokenLifetime: Duration.days(30),
-        appKeyHeader: "app_key"
+        appKeyHeader: "app_key",
+        requestTimeout: Duration.seconds(30)
       })
       const error = yield* Effect.flip(
         IocmAuth.IocmAuth.pipe(

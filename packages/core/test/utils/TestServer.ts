@@ -19,6 +19,8 @@ export type Reply =
   | { readonly _tag: "Json"; readonly status: number; readonly body: unknown }
   | { readonly _tag: "Raw"; readonly status: number; readonly body: string; readonly contentType?: string }
   | { readonly _tag: "Reset" }
+  | { readonly _tag: "Stall" }
+  | { readonly _tag: "Trickle"; readonly everyMillis: number }
   | { readonly _tag: "Redirect"; readonly status: number; readonly location: string }
   | { readonly _tag: "CutOff"; readonly status: number; readonly body: string; readonly contentLength: number }
   | { readonly _tag: "Gzip"; readonly status: number; readonly body: string }
@@ -32,6 +34,10 @@ export const raw = (status: number, body: string, contentType = "text/html"): Re
   contentType
 })
 export const reset: Reply = { _tag: "Reset" }
+/** Never answers. */
+export const stall: Reply = { _tag: "Stall" }
+/** Answers 200 with headers, then a space every `everyMillis`, forever. */
+export const trickle = (everyMillis: number): Reply => ({ _tag: "Trickle", everyMillis })
 export const redirect = (status: number, location: string): Reply => ({ _tag: "Redirect", status, location })
 /** Announces `contentLength` bytes, sends `body`, then closes the connection. */
 export const cutOff = (status: number, body: string, contentLength: number): Reply => ({
@@ -81,6 +87,14 @@ export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope
             case "Reset":
               req.socket.destroy()
               return
+            case "Stall":
+              return
+            case "Trickle": {
+              res.writeHead(200, { "content-type": "application/json" })
+              const timer = setInterval(() => res.write(" "), current.everyMillis)
+              res.on("close", () => clearInterval(timer))
+              return
+            }
             case "Redirect":
               res.writeHead(current.status, { location: current.location }).end()
               return
