@@ -28,7 +28,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs/promises"
 import * as Describe from "./internal/describe.js"
-import { WrappedResponse } from "./internal/response.js"
+import { type BodyHooks, WrappedResponse } from "./internal/response.js"
 import * as Tls from "./internal/tls.js"
 
 /**
@@ -266,33 +266,32 @@ const describeResponseError = (context: Describe.Context) => (error: HttpClientE
   })
 }
 
-const describeErrors = (context: Describe.Context) => <E, R>(self: HttpClient.HttpClient.With<E, R>) =>
-  HttpClient.transformResponse(self, (effect) =>
-    effect.pipe(
-      Effect.map((response) => {
-        const describe = describeResponseError(context)
-        return new WrappedResponse(response, {
-          effect: Effect.mapError(describe),
-          stream: Stream.mapError(describe)
+const describeErrors = (context: Describe.Context) => {
+  const describe = describeResponseError(context)
+  const hooks = { effect: Effect.mapError(describe), stream: Stream.mapError(describe) }
+  return <E, R>(self: HttpClient.HttpClient.With<E, R>) =>
+    HttpClient.transformResponse(self, (effect) =>
+      effect.pipe(
+        Effect.map((response) => new WrappedResponse(response, hooks)),
+        Effect.mapError((error) => {
+          if (
+            !HttpClientError.isHttpClientError(error) || error._tag !== "RequestError" ||
+            error.reason !== "Transport" ||
+            error.description !== undefined
+          ) return error
+          const description = Describe.describe(error.cause, {
+            ...context,
+            secure: error.request.url.startsWith("https:")
+          })
+          return description === undefined ? error : new HttpClientError.RequestError({
+            request: error.request,
+            reason: error.reason,
+            cause: error.cause,
+            description
+          }) as E
         })
-      }),
-      Effect.mapError((error) => {
-        if (
-          !HttpClientError.isHttpClientError(error) || error._tag !== "RequestError" || error.reason !== "Transport" ||
-          error.description !== undefined
-        ) return error
-        const description = Describe.describe(error.cause, {
-          ...context,
-          secure: error.request.url.startsWith("https:")
-        })
-        return description === undefined ? error : new HttpClientError.RequestError({
-          request: error.request,
-          reason: error.reason,
-          cause: error.cause,
-          description
-        }) as E
-      })
-    ))
+      ))
+}
 
 /**
  * Bounds a whole request by `timeout`, from sending it to the end of its body: a request with no
@@ -317,25 +316,27 @@ export const withTimeout = (timeout: Duration.DurationInput) => {
           Effect.timeoutFail(effect, {
             duration,
             onTimeout: () => new HttpClientError.RequestError({ request, reason: "Transport", description })
-          }).pipe(Effect.map((response) => {
-            const timedOut = () =>
-              new HttpClientError.ResponseError({ request, response, reason: "Decode", description })
-            // What is left of the request's time when the body read starts.
-            const remaining = Effect.map(
-              Clock.currentTimeMillis,
-              (now) => Duration.millis(Math.max(0, sentAt + millis - now))
+          }).pipe(Effect.map((response) =>
+            new WrappedResponse(
+              response,
+              bodyDeadline(
+                sentAt + millis,
+                () => new HttpClientError.ResponseError({ request, response, reason: "Decode", description })
+              )
             )
-            return new WrappedResponse(response, {
-              effect: (read) =>
-                Effect.flatMap(remaining, (left) => Effect.timeoutFail(read, { duration: left, onTimeout: timedOut })),
-              stream: (read) =>
-                Stream.interruptWhen(
-                  read,
-                  Effect.flatMap(remaining, (left) => Effect.fail(timedOut()).pipe(Effect.delay(left)))
-                )
-            })
-          })))
+          )))
     )
+}
+
+/** Body reads bounded by what is left, when each starts, until `deadline` (epoch ms). */
+const bodyDeadline = (deadline: number, timedOut: () => HttpClientError.ResponseError): BodyHooks => {
+  const remaining = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(Math.max(0, deadline - now)))
+  return {
+    effect: (read) =>
+      Effect.flatMap(remaining, (left) => Effect.timeoutFail(read, { duration: left, onTimeout: timedOut })),
+    stream: (read) =>
+      Stream.interruptWhen(read, Effect.flatMap(remaining, (left) => Effect.delay(Effect.fail(timedOut()), left)))
+  }
 }
 
 /**

@@ -25,7 +25,6 @@ const attempt = (encode: (text: string) => string, text: string): ReadonlyArray<
   }
 }
 
-const percentEncoded = (text: string) => encodeURIComponent(text)
 const lowerPercentEncoded = (text: string) =>
   encodeURIComponent(text).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())
 const formEncoded = (text: string) => new URLSearchParams({ s: text }).toString().slice(2)
@@ -40,7 +39,7 @@ const jsonAsciiEscaped = (text: string) =>
 const spellings = (secret: string): ReadonlyArray<string> => [
   ...new Set([
     secret,
-    ...[percentEncoded, lowerPercentEncoded, formEncoded, jsonEscaped, jsonAsciiEscaped].flatMap((encode) =>
+    ...[encodeURIComponent, lowerPercentEncoded, formEncoded, jsonEscaped, jsonAsciiEscaped].flatMap((encode) =>
       attempt(encode, secret)
     )
   ])
@@ -49,8 +48,8 @@ const spellings = (secret: string): ReadonlyArray<string> => [
 /**
  * Masks the values of token- and secret-like JSON and form fields, then every occurrence of the
  * given known secrets in any of their spellings (as is, percent- or form-encoded, JSON-escaped).
- * Never throws.
  * A secret shorter than 8 characters is masked only where it stands alone, not inside a word.
+ * Never throws.
  *
  * @internal
  */
