@@ -4,13 +4,13 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -40,13 +40,13 @@ export interface Service {
  * @since 0.1.0
  * @category Tags
  */
-export class IocmAuth extends Context.Tag("@iocm/core/IocmAuth")<IocmAuth, Service>() {}
+export class IocmAuth extends Context.Service<IocmAuth, Service>()("@iocm/core/IocmAuth") {}
 
 const outcome = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.tapBoth(self, {
-    onSuccess: () => Effect.annotateCurrentSpan("outcome", "success"),
-    onFailure: (error) => Effect.annotateCurrentSpan("outcome", error._tag)
-  })
+  self.pipe(
+    Effect.tap(() => Effect.annotateCurrentSpan("outcome", "success")),
+    Effect.tapError((error) => Effect.annotateCurrentSpan("outcome", error._tag))
+  )
 
 /**
  * Asks a fetch-based client not to follow redirects (on a 307 fetch would re-send the body, secret
@@ -66,7 +66,12 @@ const withoutRedirects = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<
 /** 100006 means nothing for a login: it is an unknown code there, retryable when 5xx like any other. */
 const toLoginError = (error: RefreshError): LoginError =>
   error._tag === "RefreshTokenRejected"
-    ? new UnknownPlatformError({ ...error, retryable: error.httpStatus !== undefined && error.httpStatus >= 500 })
+    ? new UnknownPlatformError({
+      code: error.code,
+      httpStatus: error.httpStatus,
+      description: error.description,
+      retryable: error.httpStatus !== undefined && error.httpStatus >= 500
+    })
     : error
 
 /**
@@ -83,7 +88,9 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.acceptJson))
     const refreshLifetimeMillis = Duration.toMillis(config.refreshTokenLifetime)
     // No stack trace per span: it would point into this file, and capturing it was a tenth of a call's CPU.
-    const spanOptions = { kind: "client", attributes: { appId: config.appId }, captureStackTrace: false } as const
+    // (So no `Effect.fn` either: it captures a stack on every call.)
+    const traced = (name: string) =>
+      Effect.withSpan(name, { kind: "client", attributes: { appId: config.appId } }, { captureStackTrace: false })
 
     const timedOut = () =>
       new TransportError({
@@ -100,7 +107,7 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           Effect.mapError((error) => transportError(error, known))
         )
         const body: TokenResponse = yield* readTokenResponse(response, known)
-        // The fields were just decoded: validating them again would compile a parser per token set.
+        // The fields were just decoded: their checks are not run again (the structure still is).
         return new TokenSet({
           accessToken: body.accessToken,
           refreshToken: body.refreshToken,
@@ -109,8 +116,8 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           expiresIn: body.expiresIn,
           issuedAt,
           refreshTokenLifetimeMillis: refreshLifetimeMillis
-        }, true)
-      }).pipe(Effect.timeoutFail({ duration: config.requestTimeout, onTimeout: timedOut }))
+        }, { disableChecks: true })
+      }).pipe(Effect.timeoutOrElse({ duration: config.requestTimeout, orElse: () => Effect.fail(timedOut()) }))
 
     const credentials = Effect.all({
       appId: validateParameter("appId", config.appId),
@@ -123,9 +130,9 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
         HttpClientRequest.bodyUrlParams({ appId, secret })
       )
       return yield* exchange(request, [secret]).pipe(Effect.mapError(toLoginError))
-    }).pipe(outcome, Effect.withSpan("iocm.login", spanOptions))
+    }).pipe(outcome, traced("iocm.login"))
 
-    const refresh: Service["refresh"] = Effect.fn("iocm.refresh", spanOptions)(
+    const refresh: Service["refresh"] = Effect.fnUntraced(
       function*(refreshToken: Redacted.Redacted<string>) {
         const { appId, secret } = yield* credentials
         // A plain string from an untyped caller is taken as the token, not as a missing one.
@@ -134,11 +141,12 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           Redacted.isRedacted(refreshToken) ? Redacted.value(refreshToken) : refreshToken
         )
         const request = HttpClientRequest.post(baseUrl + refreshPath).pipe(
-          HttpClientRequest.bodyUnsafeJson({ appId, secret, refreshToken: token })
+          HttpClientRequest.bodyJsonUnsafe({ appId, secret, refreshToken: token })
         )
         return yield* exchange(request, [secret, token])
       },
-      outcome
+      outcome,
+      traced("iocm.refresh")
     )
 
     return { login, refresh }
@@ -150,9 +158,9 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
  *
  * @example
  * ```ts
- * import { FetchHttpClient } from "@effect/platform"
  * import { IocmAuth, PlatformConfig } from "@iocm/core"
  * import { Effect, Layer, Option } from "effect"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  *
  * const program = Effect.gen(function*() {
  *   const auth = yield* IocmAuth.IocmAuth

@@ -5,24 +5,29 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { nameAfterTag } from "./internal/errorName.js"
 
-const retryable = (value: boolean) =>
-  Schema.Boolean.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => value))
+/** A string field that the constructor fills with `value` when it is not given. */
+const defaultString = (value: string) => Schema.String.pipe(Schema.withConstructorDefault(Effect.succeed(value)))
+
+/** A boolean field that the constructor fills with `value` when it is not given. */
+const defaultBoolean = (value: boolean) => Schema.Boolean.pipe(Schema.withConstructorDefault(Effect.succeed(value)))
 
 const platformFields = (code: string) => ({
   /** The platform's error code, as a string (default: the documented code of the class). */
-  code: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => code)),
+  code: defaultString(code),
   /** HTTP status of the response; absent when no response was received or the error was found locally. */
   httpStatus: Schema.optional(Schema.Number),
   /** The platform's text as received, with any known secret or token masked. */
-  description: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => ""))
+  description: defaultString("")
 })
 
 const localFields = (code: string) => ({
   ...platformFields(code),
   /** True when the library found the problem before sending anything. */
-  detectedLocally: Schema.Boolean.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => false))
+  detectedLocally: defaultBoolean(false)
 })
 
 const where = (self: { readonly code: string; readonly httpStatus?: number | undefined }) =>
@@ -39,7 +44,7 @@ const describe = ({ description }: { readonly description: string }) =>
  */
 export class AccountFrozen extends Schema.TaggedError<AccountFrozen>("@iocm/core/AccountFrozen")("AccountFrozen", {
   ...platformFields("100449"),
-  retryable: retryable(false)
+  retryable: defaultBoolean(false)
 }) {
   /** @since 0.1.0 */
   override get message(): string {
@@ -58,7 +63,7 @@ export class AccountFrozen extends Schema.TaggedError<AccountFrozen>("@iocm/core
 export class MissingParameter
   extends Schema.TaggedError<MissingParameter>("@iocm/core/MissingParameter")("MissingParameter", {
     ...localFields("102202"),
-    retryable: retryable(false)
+    retryable: defaultBoolean(false)
   })
 {
   /** @since 0.1.0 */
@@ -77,7 +82,7 @@ export class MissingParameter
  */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>("@iocm/core/InvalidInput")("InvalidInput", {
   ...localFields("50400"),
-  retryable: retryable(false)
+  retryable: defaultBoolean(false)
 }) {
   /** @since 0.1.0 */
   override get message(): string {
@@ -96,7 +101,7 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>("@iocm/core/I
 export class InvalidCredentials
   extends Schema.TaggedError<InvalidCredentials>("@iocm/core/InvalidCredentials")("InvalidCredentials", {
     ...platformFields("100208"),
-    retryable: retryable(false)
+    retryable: defaultBoolean(false)
   })
 {
   /** @since 0.1.0 */
@@ -116,7 +121,7 @@ export class InvalidCredentials
 export class PlatformInternalError
   extends Schema.TaggedError<PlatformInternalError>("@iocm/core/PlatformInternalError")("PlatformInternalError", {
     ...platformFields("50252"),
-    retryable: retryable(true)
+    retryable: defaultBoolean(true)
   })
 {
   /** @since 0.1.0 */
@@ -136,7 +141,7 @@ export class PlatformInternalError
 export class RefreshTokenRejected
   extends Schema.TaggedError<RefreshTokenRejected>("@iocm/core/RefreshTokenRejected")("RefreshTokenRejected", {
     ...platformFields("100006"),
-    retryable: retryable(false)
+    retryable: defaultBoolean(false)
   })
 {
   /** @since 0.1.0 */
@@ -156,7 +161,7 @@ export class RefreshTokenRejected
 export class ApplicationFrozen
   extends Schema.TaggedError<ApplicationFrozen>("@iocm/core/ApplicationFrozen")("ApplicationFrozen", {
     ...platformFields("100247"),
-    retryable: retryable(false)
+    retryable: defaultBoolean(false)
   })
 {
   /** @since 0.1.0 */
@@ -198,7 +203,7 @@ export class UnknownPlatformError
  */
 export class TransportError extends Schema.TaggedError<TransportError>("@iocm/core/TransportError")("TransportError", {
   ...platformFields("Transport"),
-  retryable: retryable(true)
+  retryable: defaultBoolean(true)
 }) {
   /** @since 0.1.0 */
   override get message(): string {
@@ -220,8 +225,8 @@ export class MalformedResponse
   extends Schema.TaggedError<MalformedResponse>("@iocm/core/MalformedResponse")("MalformedResponse", {
     ...platformFields("MalformedResponse"),
     /** At most 200 characters of the body, tokens and secrets masked. */
-    body: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "")),
-    retryable: retryable(false)
+    body: defaultString(""),
+    retryable: defaultBoolean(false)
   })
 {
   /** @since 0.1.0 */
@@ -231,6 +236,19 @@ export class MalformedResponse
     }; a proxy or load balancer may be in the way${this.retryable ? ", retry with back-off" : ""}.`
   }
 }
+
+nameAfterTag([
+  AccountFrozen,
+  MissingParameter,
+  InvalidInput,
+  InvalidCredentials,
+  PlatformInternalError,
+  RefreshTokenRejected,
+  ApplicationFrozen,
+  UnknownPlatformError,
+  TransportError,
+  MalformedResponse
+])
 
 /**
  * Everything `IocmAuth.login` can fail with.
@@ -255,17 +273,19 @@ export type LoginError =
  * @since 0.1.0
  * @category Errors
  */
-export const LoginError: Schema.Union<[
-  typeof AccountFrozen,
-  typeof MissingParameter,
-  typeof InvalidInput,
-  typeof InvalidCredentials,
-  typeof PlatformInternalError,
-  typeof ApplicationFrozen,
-  typeof UnknownPlatformError,
-  typeof TransportError,
-  typeof MalformedResponse
-]> = Schema.Union(
+export const LoginError: Schema.Union<
+  readonly [
+    typeof AccountFrozen,
+    typeof MissingParameter,
+    typeof InvalidInput,
+    typeof InvalidCredentials,
+    typeof PlatformInternalError,
+    typeof ApplicationFrozen,
+    typeof UnknownPlatformError,
+    typeof TransportError,
+    typeof MalformedResponse
+  ]
+> = Schema.Union([
   AccountFrozen,
   MissingParameter,
   InvalidInput,
@@ -275,7 +295,7 @@ export const LoginError: Schema.Union<[
   UnknownPlatformError,
   TransportError,
   MalformedResponse
-)
+])
 
 /**
  * Everything `IocmAuth.refresh` can fail with: a login error, or `RefreshTokenRejected`.
@@ -291,10 +311,10 @@ export type RefreshError = LoginError | RefreshTokenRejected
  * @since 0.1.0
  * @category Errors
  */
-export const RefreshError: Schema.Union<[typeof LoginError, typeof RefreshTokenRejected]> = Schema.Union(
+export const RefreshError: Schema.Union<readonly [typeof LoginError, typeof RefreshTokenRejected]> = Schema.Union([
   LoginError,
   RefreshTokenRejected
-)
+])
 
 /**
  * Converts a decoded platform error body and its HTTP status to the tagged error of its code.

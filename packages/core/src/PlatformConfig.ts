@@ -5,7 +5,6 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
-import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -13,6 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { nameAfterTag } from "./internal/errorName.js"
 
 /**
  * The validated platform settings.
@@ -41,7 +41,7 @@ export interface Settings {
  * @since 0.1.0
  * @category Tags
  */
-export class PlatformConfig extends Context.Tag("@iocm/core/PlatformConfig")<PlatformConfig, Settings>() {}
+export class PlatformConfig extends Context.Service<PlatformConfig, Settings>()("@iocm/core/PlatformConfig") {}
 
 /**
  * Options of `layer` and `make`.
@@ -55,11 +55,11 @@ export interface Options {
   /** The secret, preferably as a `Redacted`; a plain string is accepted and redacted at once. */
   readonly secret: Redacted.Redacted<string> | string
   /** Default: 30 days. */
-  readonly refreshTokenLifetime?: Duration.DurationInput | undefined
+  readonly refreshTokenLifetime?: Duration.Input | undefined
   /** Default: `app_key`. */
   readonly appKeyHeader?: string | undefined
   /** Default: 30 seconds, like the vendor's SDK. */
-  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly requestTimeout?: Duration.Input | undefined
 }
 
 /**
@@ -82,6 +82,8 @@ export class InvalidPlatformConfig
     return `Invalid platform configuration, ${this.option}: ${this.reason}`
   }
 }
+
+nameAfterTag([InvalidPlatformConfig])
 
 /**
  * Default refresh-token lifetime: 30 days.
@@ -154,13 +156,12 @@ export const validateBaseUrl = (input: string | URL): Effect.Effect<string, Inva
 /** The option as a positive, finite duration (`fallback` when absent), or why it is refused. */
 const positiveDuration = (
   option: string,
-  input: Duration.DurationInput | undefined,
+  input: Duration.Input | undefined,
   fallback: Duration.Duration,
   example: string
 ): Effect.Effect<Duration.Duration, InvalidPlatformConfig> => {
-  const decoded = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
-  return Option.isSome(decoded) && Duration.greaterThan(decoded.value, Duration.zero) &&
-      Duration.isFinite(decoded.value)
+  const decoded = input === undefined ? Option.some(fallback) : Duration.fromInput(input)
+  return Option.isSome(decoded) && Duration.isPositive(decoded.value) && Duration.isFinite(decoded.value)
     ? Effect.succeed(decoded.value)
     : Effect.fail(
       new InvalidPlatformConfig({ option, reason: `must be a positive, finite duration such as "${example}"` })
@@ -230,16 +231,16 @@ export const layer = (options: Options): Layer.Layer<PlatformConfig, InvalidPlat
  * @since 0.1.0
  * @category Layers
  */
-export const layerConfig: Layer.Layer<PlatformConfig, InvalidPlatformConfig | ConfigError> = Layer.effect(
+export const layerConfig: Layer.Layer<PlatformConfig, InvalidPlatformConfig | Config.ConfigError> = Layer.effect(
   PlatformConfig,
   Effect.gen(function*() {
     const options = yield* Config.all({
-      baseUrl: Config.string("IOCM_BASE_URL"),
-      appId: Config.string("IOCM_APP_ID"),
-      secret: Config.redacted("IOCM_SECRET"),
-      refreshTokenLifetime: Config.option(Config.duration("IOCM_REFRESH_TOKEN_LIFETIME")),
-      appKeyHeader: Config.option(Config.string("IOCM_APP_KEY_HEADER")),
-      requestTimeout: Config.option(Config.duration("IOCM_TIMEOUT"))
+      baseUrl: Config.String("IOCM_BASE_URL"),
+      appId: Config.String("IOCM_APP_ID"),
+      secret: Config.Redacted("IOCM_SECRET"),
+      refreshTokenLifetime: Config.option(Config.Duration("IOCM_REFRESH_TOKEN_LIFETIME")),
+      appKeyHeader: Config.option(Config.String("IOCM_APP_KEY_HEADER")),
+      requestTimeout: Config.option(Config.Duration("IOCM_TIMEOUT"))
     })
     return yield* make({
       baseUrl: options.baseUrl,

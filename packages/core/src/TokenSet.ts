@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
@@ -12,29 +13,28 @@ const defaultRefreshTokenLifetimeMillis = 30 * 24 * 60 * 60 * 1000
 /**
  * A token set. Times are epoch milliseconds. `issuedAt` is when the request was **sent** (from
  * `Clock`), so expiry errs on the early side. Tokens are `Redacted`: they print as `<redacted>`
- * in `String`, `JSON.stringify`, logs and spans.
+ * in `String`, `JSON.stringify`, logs and spans; encoding the schema (for a shared store) gives
+ * them as plain strings, and a missing refresh token as `null`.
  *
  * @since 0.1.0
  * @category Models
  */
 export class TokenSet extends Schema.Class<TokenSet>("@iocm/core/TokenSet")({
-  accessToken: Schema.Redacted(Schema.NonEmptyString),
+  accessToken: Schema.RedactedFromValue(Schema.NonEmptyString),
   /** Absent on platforms older than V100R001C30; renew by logging in then. */
-  refreshToken: Schema.OptionFromNullOr(Schema.Redacted(Schema.NonEmptyString)).pipe(
-    Schema.propertySignature,
-    Schema.withConstructorDefault(() => Option.none())
+  refreshToken: Schema.OptionFromNullOr(Schema.RedactedFromValue(Schema.NonEmptyString)).pipe(
+    Schema.withConstructorDefault(Effect.succeed(Option.none()))
   ),
   tokenType: Schema.String,
   scope: Schema.String,
   /** Lifetime of the access token, seconds. */
-  expiresIn: Schema.Int.pipe(Schema.positive()),
+  expiresIn: Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0))),
   /** When the request that produced this set was sent, epoch ms. */
   issuedAt: Schema.Number,
   /** Lifetime of the refresh token from `issuedAt`, milliseconds (from `PlatformConfig`; default 30 days). */
   refreshTokenLifetimeMillis: Schema.Number.pipe(
-    Schema.positive(),
-    Schema.propertySignature,
-    Schema.withConstructorDefault(() => defaultRefreshTokenLifetimeMillis)
+    Schema.check(Schema.isGreaterThan(0)),
+    Schema.withConstructorDefault(Effect.succeed(defaultRefreshTokenLifetimeMillis))
   )
 }) {
   /**

@@ -6,7 +6,10 @@
  * @since 0.1.0
  */
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 
 /**
  * Path of the Authentication (login) API.
@@ -48,7 +51,7 @@ export const maxParameterLength = 256
  */
 export const LoginRequest = Schema.Struct({
   appId: Schema.String,
-  secret: Schema.Redacted(Schema.String)
+  secret: Schema.RedactedFromValue(Schema.String)
 })
 
 /**
@@ -67,8 +70,8 @@ export type LoginRequest = typeof LoginRequest.Type
  */
 export const RefreshRequest = Schema.Struct({
   appId: Schema.String,
-  secret: Schema.Redacted(Schema.String),
-  refreshToken: Schema.Redacted(Schema.String)
+  secret: Schema.RedactedFromValue(Schema.String),
+  refreshToken: Schema.RedactedFromValue(Schema.String)
 })
 
 /**
@@ -95,14 +98,12 @@ export const maxExpiresIn = 2_147_483_647
  * @since 0.1.0
  * @category Responses
  */
-export const ExpiresIn = Schema.Union(
+export const ExpiresIn = Schema.Union([
   Schema.Number,
-  Schema.compose(Schema.String.pipe(Schema.pattern(/^\d{1,15}$/)), Schema.NumberFromString)
-).pipe(
-  Schema.int(),
-  Schema.positive(),
-  Schema.lessThanOrEqualTo(maxExpiresIn),
-  Schema.annotations({ identifier: "ExpiresIn" })
+  Schema.String.pipe(Schema.check(Schema.isPattern(/^\d{1,15}$/)), Schema.decodeTo(Schema.NumberFromString))
+]).pipe(
+  Schema.check(Schema.isInt(), Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(maxExpiresIn)),
+  Schema.annotate({ identifier: "ExpiresIn" })
 )
 
 /**
@@ -113,7 +114,7 @@ export const ExpiresIn = Schema.Union(
  * @category Responses
  */
 export const TokenType = Schema.String.pipe(
-  Schema.filter((s) => s.toLowerCase() === "bearer", { message: () => "tokenType is not \"bearer\"" })
+  Schema.check(Schema.makeFilter((s) => s.toLowerCase() === "bearer", { message: "tokenType is not \"bearer\"" }))
 )
 
 /**
@@ -123,7 +124,30 @@ export const TokenType = Schema.String.pipe(
  * @category Responses
  */
 export const Token = Schema.String.pipe(
-  Schema.pattern(/^[\x21-\x7e]+$/, { message: () => "a token must be visible ASCII characters, without spaces" })
+  Schema.check(
+    Schema.isPattern(/^[\x21-\x7e]+$/, { message: "a token must be visible ASCII characters, without spaces" })
+  )
+)
+
+/** A string that may be absent or `null` on the wire, decoded to `fallback` then. */
+const stringOr = (fallback: string) =>
+  Schema.optional(Schema.NullOr(Schema.String)).pipe(Schema.decodeTo(Schema.String, {
+    decode: SchemaGetter.transformOptional((value) =>
+      value.pipe(Option.filter(Predicate.isNotNullish), Option.orElseSome(() => fallback))
+    ),
+    encode: SchemaGetter.passthrough()
+  }))
+
+/** A refresh token that may be absent, `null` or empty on the wire (all three are none), else a `Token`. */
+const OptionalToken = Schema.optional(Schema.NullOr(Schema.String)).pipe(
+  Schema.decodeTo(
+    Schema.Option(Schema.RedactedFromValue(Token)),
+    SchemaTransformation.transformOptional({
+      decode: (value) =>
+        Option.some(Option.filter(value, (token): token is string => Predicate.isString(token) && token !== "")),
+      encode: Option.flatten
+    })
+  )
 )
 
 /**
@@ -135,18 +159,11 @@ export const Token = Schema.String.pipe(
  * @category Responses
  */
 export const TokenResponse = Schema.Struct({
-  accessToken: Schema.Redacted(Token),
+  accessToken: Schema.RedactedFromValue(Token),
   tokenType: TokenType,
   expiresIn: ExpiresIn,
-  refreshToken: Schema.optionalToRequired(
-    Schema.NullOr(Schema.String),
-    Schema.OptionFromSelf(Schema.Redacted(Token)),
-    {
-      decode: (value) => Option.filter(Option.flatMap(value, Option.fromNullable), (token) => token !== ""),
-      encode: (token) => token
-    }
-  ),
-  scope: Schema.optionalWith(Schema.String, { default: () => "default", nullable: true })
+  refreshToken: OptionalToken,
+  scope: stringOr("default")
 })
 
 /**
@@ -157,11 +174,12 @@ export const TokenResponse = Schema.Struct({
  */
 export type TokenResponse = typeof TokenResponse.Type
 
-const ErrorCode = Schema.transform(Schema.Union(Schema.String, Schema.Int), Schema.NonEmptyString, {
-  strict: true,
-  decode: (code) => String(code).trim(),
-  encode: (code) => code
-})
+const ErrorCode = Schema.Union([Schema.String, Schema.Int]).pipe(
+  Schema.decodeTo(
+    Schema.NonEmptyString,
+    SchemaTransformation.transform({ decode: (code) => String(code).trim(), encode: (code) => code })
+  )
+)
 
 /**
  * The documented error body, `{"error_code":"100208","error_desc":"…"}`; the code may be a
@@ -172,7 +190,7 @@ const ErrorCode = Schema.transform(Schema.Union(Schema.String, Schema.Int), Sche
  */
 export const ErrorBody = Schema.Struct({
   error_code: ErrorCode,
-  error_desc: Schema.optionalWith(Schema.String, { default: () => "", nullable: true })
+  error_desc: stringOr("")
 })
 
 /**
@@ -183,7 +201,7 @@ export const ErrorBody = Schema.Struct({
  */
 export const ResultBody = Schema.Struct({
   resultcode: ErrorCode,
-  resultmsg: Schema.optionalWith(Schema.String, { default: () => "", nullable: true })
+  resultmsg: stringOr("")
 })
 
 /**
@@ -208,18 +226,22 @@ export type PlatformError = typeof PlatformError.Type
  * @since 0.1.0
  * @category Responses
  */
-export const PlatformErrorBody = Schema.Union(
-  Schema.transform(ErrorBody, PlatformError, {
-    strict: true,
-    decode: (body) => ({ code: body.error_code, description: body.error_desc }),
-    encode: (error) => ({ error_code: error.code, error_desc: error.description })
-  }),
-  Schema.transform(ResultBody, PlatformError, {
-    strict: true,
-    decode: (body) => ({ code: body.resultcode, description: body.resultmsg }),
-    encode: (error) => ({ resultcode: error.code, resultmsg: error.description })
-  })
-)
+export const PlatformErrorBody = Schema.Union([
+  ErrorBody.pipe(Schema.decodeTo(
+    PlatformError,
+    SchemaTransformation.transform({
+      decode: (body) => ({ code: body.error_code, description: body.error_desc }),
+      encode: (error) => ({ error_code: error.code, error_desc: error.description })
+    })
+  )),
+  ResultBody.pipe(Schema.decodeTo(
+    PlatformError,
+    SchemaTransformation.transform({
+      decode: (body) => ({ code: body.resultcode, description: body.resultmsg }),
+      encode: (error) => ({ resultcode: error.code, resultmsg: error.description })
+    })
+  ))
+])
 
 /**
  * Encodes an error as the platform does: `{"error_code":"…","error_desc":"…"}`.

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Option, Redacted, TestClock } from "effect"
+import { Effect, Option, Redacted, Result } from "effect"
+import * as TestClock from "effect/testing/TestClock"
 import * as IocmAuth from "../src/IocmAuth.js"
 import * as Wire from "../src/Wire.js"
 import {
@@ -17,7 +18,7 @@ const login = Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login)
 const refresh = (token: string) => Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(token)))
 
 describe("IocmAuth.login", () => {
-  it.scoped("sends a form-urlencoded POST with appId and secret in the body, never in the URL", () =>
+  it.effect("sends a form-urlencoded POST with appId and secret in the body, never in the URL", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       yield* TestClock.setTime(1_700_000_000_000)
@@ -39,7 +40,7 @@ describe("IocmAuth.login", () => {
       assert.deepStrictEqual(tokens.refreshExpiresAt, Option.some(1_700_000_000_000 + 30 * 24 * 3_600_000))
     }))
 
-  it.scoped("keeps a path prefix of the base URL and ignores a trailing slash", () =>
+  it.effect("keeps a path prefix of the base URL and ignores a trailing slash", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       yield* login.pipe(Effect.provide(authLayer(`${server.baseUrl}/gateway/`)))
@@ -48,7 +49,7 @@ describe("IocmAuth.login", () => {
 })
 
 describe("IocmAuth.refresh", () => {
-  it.scoped("sends a JSON POST with appId, secret and the refresh token", () =>
+  it.effect("sends a JSON POST with appId, secret and the refresh token", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, refreshToken: "rotated-token" }))
       const tokens = yield* refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl)))
@@ -60,7 +61,7 @@ describe("IocmAuth.refresh", () => {
       assert.strictEqual(Redacted.value(Option.getOrThrow(tokens.refreshToken)), "rotated-token")
     }))
 
-  it.scoped("uses the configured refresh-token lifetime", () =>
+  it.effect("uses the configured refresh-token lifetime", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       const tokens = yield* refresh(refreshToken).pipe(
@@ -78,14 +79,14 @@ describe("decoding the token response", () => {
     ["tokenType BEARER", { tokenType: "BEARER" }, () => {}]
   ]
   for (const [name, patch, check] of variants) {
-    it.scoped(`accepts ${name}`, () =>
+    it.effect(`accepts ${name}`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, ...patch }))
         check(yield* login.pipe(Effect.provide(authLayer(server.baseUrl))))
       }))
   }
 
-  it.scoped("treats an empty refreshToken as none, and a null or absent scope as \"default\"", () =>
+  it.effect("treats an empty refreshToken as none, and a null or absent scope as \"default\"", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(
         TestServer.json(200, { ...capturedSuccess, refreshToken: "", scope: null })
@@ -95,7 +96,7 @@ describe("decoding the token response", () => {
       assert.strictEqual(tokens.scope, "default")
     }))
 
-  it.scoped("treats a null or absent refreshToken as none (old platforms)", () =>
+  it.effect("treats a null or absent refreshToken as none (old platforms)", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, refreshToken: null }))
       const withNull = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
@@ -128,7 +129,7 @@ describe("decoding the token response", () => {
     ["no accessToken", { accessToken: undefined }]
   ]
   for (const [name, patch] of malformed) {
-    it.scoped(`refuses ${name} as MalformedResponse`, () =>
+    it.effect(`refuses ${name} as MalformedResponse`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, ...patch }))
         const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -156,7 +157,7 @@ describe("the platform's errors", () => {
     [503, "999999", "UnknownPlatformError", true]
   ]
   for (const [status, code, tag, retryable] of rows) {
-    it.scoped(`${status}/${code} is ${tag} (retryable: ${retryable})`, () =>
+    it.effect(`${status}/${code} is ${tag} (retryable: ${retryable})`, () =>
       Effect.gen(function*() {
         const description = `platform text for ${code}`
         const server = yield* TestServer.make(TestServer.json(status, { error_code: code, error_desc: description }))
@@ -171,7 +172,7 @@ describe("the platform's errors", () => {
       }))
   }
 
-  it.scoped("a numeric error_code is normalised to a string", () =>
+  it.effect("a numeric error_code is normalised to a string", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(
         TestServer.json(401, { error_code: 100208, error_desc: "AppId or secret is not right." })
@@ -182,7 +183,7 @@ describe("the platform's errors", () => {
       assert.strictEqual(error.description, "AppId or secret is not right.")
     }))
 
-  it.scoped("resultcode/resultmsg bodies are accepted as aliases", () =>
+  it.effect("resultcode/resultmsg bodies are accepted as aliases", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(
         TestServer.json(401, { resultcode: "100006", resultmsg: "Refresh access token failed." })
@@ -192,14 +193,14 @@ describe("the platform's errors", () => {
       assert.strictEqual(error.description, "Refresh access token failed.")
     }))
 
-  it.scoped("an error body answered with status 200 is still the platform's error", () =>
+  it.effect("an error body answered with status 200 is still the platform's error", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { error_code: "100247", error_desc: "frozen" }))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
       assert.strictEqual(error._tag, "ApplicationFrozen")
     }))
 
-  it.scoped("100006 on login is kept as an unknown error (login takes no refresh token), retryable when 5xx", () =>
+  it.effect("100006 on login is kept as an unknown error (login takes no refresh token), retryable when 5xx", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(401, { error_code: "100006", error_desc: "x" }))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -212,7 +213,7 @@ describe("the platform's errors", () => {
       assert.isTrue(unavailable.retryable)
     }))
 
-  it.scoped("a null description, a padded code: still the platform's error", () =>
+  it.effect("a null description, a padded code: still the platform's error", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(401, { error_code: " 100208 ", error_desc: null }))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -226,7 +227,7 @@ describe("the platform's errors", () => {
 })
 
 describe("malformed responses and transport failures", () => {
-  it.scoped("an HTML error page keeps its status and an excerpt, retryable when 5xx", () =>
+  it.effect("an HTML error page keeps its status and an excerpt, retryable when 5xx", () =>
     Effect.gen(function*() {
       const html = `<html><body><h1>502 Bad Gateway</h1>${"<p>nginx</p> ".repeat(40)}</body></html>`
       const server = yield* TestServer.make(TestServer.raw(502, html))
@@ -239,7 +240,7 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(error.body.startsWith("<html><body><h1>502 Bad Gateway</h1>"))
     }))
 
-  it.scoped("an empty 4xx body is malformed and not retryable", () =>
+  it.effect("an empty 4xx body is malformed and not retryable", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.raw(403, ""))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -249,7 +250,7 @@ describe("malformed responses and transport failures", () => {
       assert.include(error.message, "empty")
     }))
 
-  it.scoped("a truncated token body is malformed, with the token masked in the excerpt", () =>
+  it.effect("a truncated token body is malformed, with the token masked in the excerpt", () =>
     Effect.gen(function*() {
       const truncated = JSON.stringify(capturedSuccess).slice(0, 40)
       const server = yield* TestServer.make(TestServer.raw(200, truncated, "application/json"))
@@ -261,7 +262,7 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(containsNoSecret(error.message))
     }))
 
-  it.scoped("a 2xx that is JSON but not a token set masks the tokens it carries", () =>
+  it.effect("a 2xx that is JSON but not a token set masks the tokens it carries", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, expiresIn: "never" }))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -270,7 +271,7 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(containsNoSecret(JSON.stringify(error)))
     }))
 
-  it.scoped("a connection reset is a retryable TransportError", () =>
+  it.effect("a connection reset is a retryable TransportError", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.reset)
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -280,7 +281,7 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(containsNoSecret(JSON.stringify(error)))
     }))
 
-  it.scoped("a refused connection is a retryable TransportError that says why", () =>
+  it.effect("a refused connection is a retryable TransportError that says why", () =>
     Effect.gen(function*() {
       const port = yield* TestServer.closedPort
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(`http://127.0.0.1:${port}`))))
@@ -289,7 +290,7 @@ describe("malformed responses and transport failures", () => {
       assert.include(error.description, "ECONNREFUSED")
     }))
 
-  it.scoped("a platform description echoing the secret or the refresh token is masked", () =>
+  it.effect("a platform description echoing the secret or the refresh token is masked", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(
         TestServer.json(401, { error_code: "100006", error_desc: `bad token ${refreshToken} for secret ${secret}` })
@@ -300,7 +301,7 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(containsNoSecret(error.message))
     }))
 
-  it.scoped("a 2xx that does not decode masks token-like values under any name", () =>
+  it.effect("a 2xx that does not decode masks token-like values under any name", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { access: accessToken, refresh: refreshToken }))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -308,7 +309,7 @@ describe("malformed responses and transport failures", () => {
       assert.isTrue(containsNoSecret(JSON.stringify(error)))
     }))
 
-  it.scoped("a body cut off after the headers is no complete response: TransportError, with the status", () =>
+  it.effect("a body cut off after the headers is no complete response: TransportError, with the status", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.cutOff(200, "{\"accessToken\":\"107abdc8", 100))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -320,7 +321,7 @@ describe("malformed responses and transport failures", () => {
     }))
 
   for (const status of [302, 307, 308]) {
-    it.scoped(`a ${status} redirect is not followed: nothing is sent elsewhere`, () =>
+    it.effect(`a ${status} redirect is not followed: nothing is sent elsewhere`, () =>
       Effect.gen(function*() {
         const elsewhere = yield* TestServer.make(TestServer.json(200, capturedSuccess))
         const server = yield* TestServer.make(TestServer.redirect(status, `${elsewhere.baseUrl}/steal`))
@@ -335,7 +336,7 @@ describe("malformed responses and transport failures", () => {
       }))
   }
 
-  it.scoped("a documented description is kept as received even when it contains a short secret", () =>
+  it.effect("a documented description is kept as received even when it contains a short secret", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(
         TestServer.json(401, { error_code: "100208", error_desc: "AppId or secret is not right." })
@@ -347,7 +348,7 @@ describe("malformed responses and transport failures", () => {
       assert.strictEqual(echoed.description, "your <masked> is wrong")
     }))
 
-  it.scoped("a compressed body is bounded by its inflated size, not by its declared length", () =>
+  it.effect("a compressed body is bounded by its inflated size, not by its declared length", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.gzip(500, "y".repeat(1024 * 1024)))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -358,7 +359,7 @@ describe("malformed responses and transport failures", () => {
       assert.strictEqual(Redacted.value(tokens.accessToken), capturedSuccess.accessToken)
     }))
 
-  it.scoped("a token body without a declared length is streamed and decoded", () =>
+  it.effect("a token body without a declared length is streamed and decoded", () =>
     Effect.gen(function*() {
       const body = JSON.stringify(capturedSuccess)
       const server = yield* TestServer.make(TestServer.chunked(200, [body.slice(0, 30), body.slice(30)]))
@@ -366,7 +367,7 @@ describe("malformed responses and transport failures", () => {
       assert.strictEqual(Redacted.value(tokens.accessToken), capturedSuccess.accessToken)
     }))
 
-  it.scoped("a body without a declared length that breaks off is a TransportError that says how much came", () =>
+  it.effect("a body without a declared length that breaks off is a TransportError that says how much came", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.chunked(200, ["{\"accessToken\":\"107abdc8"], false))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -382,7 +383,7 @@ describe("malformed responses and transport failures", () => {
       TestServer.trickle(50)
     ]] as const
   ) {
-    it.scopedLive(`${name} is abandoned at requestTimeout as a TransportError, whatever the client`, () =>
+    it.live(`${name} is abandoned at requestTimeout as a TransportError, whatever the client`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(reply)
         const started = Date.now()
@@ -396,7 +397,7 @@ describe("malformed responses and transport failures", () => {
       }))
   }
 
-  it.scoped("an oversized body is refused without being read in full", () =>
+  it.effect("an oversized body is refused without being read in full", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.raw(500, "y".repeat(1024 * 1024)))
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
@@ -422,7 +423,7 @@ describe("validation before any I/O", () => {
     ["a refresh token with a lone surrogate", refresh("tok\uDC00en"), {}, "InvalidInput"]
   ]
   for (const [name, operation, overrides, tag] of cases) {
-    it.scoped(`${name} fails with ${tag}, detected locally, and nothing is sent`, () =>
+    it.effect(`${name} fails with ${tag}, detected locally, and nothing is sent`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
         const error = yield* Effect.flip(operation.pipe(Effect.provide(authLayer(server.baseUrl, overrides))))
@@ -435,7 +436,7 @@ describe("validation before any I/O", () => {
       }))
   }
 
-  it.scoped("a plain string from an untyped caller is taken as the refresh token", () =>
+  it.effect("a plain string from an untyped caller is taken as the refresh token", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       const untyped = Effect.flatMap(
@@ -446,11 +447,11 @@ describe("validation before any I/O", () => {
       assert.strictEqual(JSON.parse(server.requests[0]!.body).refreshToken, refreshToken)
     }))
 
-  it.scoped("exactly 256 characters are allowed", () =>
+  it.effect("exactly 256 characters are allowed", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
-      const result = yield* Effect.either(refresh("r".repeat(256)).pipe(Effect.provide(authLayer(server.baseUrl))))
-      assert.isTrue(Either.isRight(result))
+      const result = yield* Effect.result(refresh("r".repeat(256)).pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.isTrue(Result.isSuccess(result))
       assert.strictEqual(server.requests.length, 1)
     }))
 })

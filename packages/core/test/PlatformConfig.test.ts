@@ -1,6 +1,6 @@
-import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Exit, Layer, Redacted } from "effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as IocmAuth from "../src/IocmAuth.js"
 import * as PlatformConfig from "../src/PlatformConfig.js"
 import { appId, secret } from "./utils/fixtures.js"
@@ -72,16 +72,16 @@ describe("PlatformConfig", () => {
     Effect.gen(function*() {
       const config = yield* PlatformConfig.PlatformConfig.pipe(
         Effect.provide(PlatformConfig.layerConfig),
-        Effect.withConfigProvider(ConfigProvider.fromMap(
-          new Map([
-            ["IOCM_BASE_URL", "https://203.0.113.10:8743"],
-            ["IOCM_APP_ID", appId],
-            ["IOCM_SECRET", secret],
-            ["IOCM_REFRESH_TOKEN_LIFETIME", "24 hours"],
-            ["IOCM_APP_KEY_HEADER", "x-app-key"],
-            ["IOCM_TIMEOUT", "5 seconds"]
-          ])
-        ))
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+          env: {
+            IOCM_BASE_URL: "https://203.0.113.10:8743",
+            IOCM_APP_ID: appId,
+            IOCM_SECRET: secret,
+            IOCM_REFRESH_TOKEN_LIFETIME: "24 hours",
+            IOCM_APP_KEY_HEADER: "x-app-key",
+            IOCM_TIMEOUT: "5 seconds"
+          }
+        })))
       )
       assert.strictEqual(config.appId, appId)
       assert.strictEqual(String(config.secret), "<redacted>")
@@ -94,7 +94,7 @@ describe("PlatformConfig", () => {
     Effect.gen(function*() {
       const exit = yield* PlatformConfig.PlatformConfig.pipe(
         Effect.provide(PlatformConfig.layerConfig),
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["IOCM_APP_ID", appId]]))),
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { IOCM_APP_ID: appId } }))),
         Effect.exit
       )
       assert.isTrue(Exit.isFailure(exit))

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, FiberRef, HashSet, Logger, Option, Redacted, Tracer } from "effect"
+import { Cause, Effect, Logger, Option, Redacted, Tracer } from "effect"
 import { inspect } from "node:util"
 import { maskSecrets } from "../src/internal/mask.js"
 import * as IocmAuth from "../src/IocmAuth.js"
@@ -11,11 +11,11 @@ import * as TestServer from "./utils/TestServer.js"
 const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const lines: Array<string> = []
-    const capture = Logger.zip(Logger.logfmtLogger, Logger.jsonLogger).pipe(
-      Logger.map(([logfmt, json]) => lines.push(logfmt, json))
-    )
+    const capture = Logger.make<unknown, void>((options) => {
+      lines.push(Logger.formatLogFmt.log(options), Logger.formatJson.log(options))
+    })
     yield* effect.pipe(
-      Effect.locally(FiberRef.currentLoggers, HashSet.make(capture)),
+      Effect.provide(Logger.layer([capture])),
       Effect.exit
     )
     return lines
@@ -43,7 +43,7 @@ const allRepresentations = (value: unknown): string =>
     .join("\n")
 
 describe("redaction", () => {
-  it.scoped("a token set shows no token in String, JSON, inspect or logs", () =>
+  it.effect("a token set shows no token in String, JSON, inspect or logs", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       const tokens = yield* Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
@@ -56,7 +56,7 @@ describe("redaction", () => {
       assert.include(JSON.stringify(tokens), "<redacted>")
     }))
 
-  it.scoped("errors carrying the platform's echo of secrets show none, logged or printed", () =>
+  it.effect("errors carrying the platform's echo of secrets show none, logged or printed", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(
         TestServer.json(500, { error_code: "50252", error_desc: `${secret} ${refreshToken}` })
@@ -67,13 +67,13 @@ describe("redaction", () => {
       const error = yield* Effect.flip(failing)
       assert.strictEqual(error._tag, "PlatformInternalError")
       assert.isTrue(containsNoSecret(allRepresentations(error)))
-      const lines = yield* captureLogs(failing.pipe(Effect.tapErrorCause((cause) => Effect.logError(cause))))
+      const lines = yield* captureLogs(failing.pipe(Effect.tapCause((cause) => Effect.logError(cause))))
       assert.isTrue(containsNoSecret(lines.join("\n")))
       const exit = yield* Effect.exit(failing)
       assert.isTrue(containsNoSecret(exit._tag === "Failure" ? Cause.pretty(exit.cause) : ""))
     }))
 
-  it.scoped("a secret echoed percent-, form- or JSON-encoded is masked too", () =>
+  it.effect("a secret echoed percent-, form- or JSON-encoded is masked too", () =>
     Effect.gen(function*() {
       const odd = "p@ss w&rd/é\"x"
       const spellings = [
@@ -97,7 +97,7 @@ describe("redaction", () => {
       }
     }))
 
-  it.scoped("a token the platform echoes in its description is masked, whichever token it is", () =>
+  it.effect("a token the platform echoes in its description is masked, whichever token it is", () =>
     Effect.gen(function*() {
       const foreign = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
       const server = yield* TestServer.make(
@@ -123,7 +123,7 @@ describe("redaction", () => {
     assert.strictEqual(maskSecrets(`echo ${broken} end`, [broken]), "echo <masked> end")
   })
 
-  it.scoped("a very short secret is masked where it stands alone, not inside words", () =>
+  it.effect("a very short secret is masked where it stands alone, not inside words", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(
         TestServer.json(400, { error_code: "50400", error_desc: "Headers say s is wrong" })
@@ -149,7 +149,7 @@ describe("redaction", () => {
       }
     }))
 
-  it.scoped("login and refresh run in spans with appId and outcome, and no secret in any attribute", () =>
+  it.effect("login and refresh run in spans with appId and outcome, and no secret in any attribute", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       const spans = yield* captureSpans(

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Option, Redacted } from "effect"
+import { Cause, Option, Redacted } from "effect"
 import * as IocmError from "../src/IocmError.js"
+import { InvalidPlatformConfig } from "../src/PlatformConfig.js"
 import { TokenSet } from "../src/TokenSet.js"
 
 describe("TokenSet", () => {
@@ -50,5 +51,20 @@ describe("error constructors", () => {
       retryable: true
     })
     assert.include(error.message, "(999, HTTP 503): x. A code")
+  })
+
+  it("are named after their tag in String, stacks and Cause.pretty", () => {
+    const errors: ReadonlyArray<Error & { readonly _tag: string }> = [
+      new IocmError.AccountFrozen(),
+      new IocmError.UnknownPlatformError({ code: "999", retryable: false }),
+      new IocmError.TransportError({ description: "connect ECONNREFUSED" }),
+      new InvalidPlatformConfig({ option: "baseUrl", reason: "not a valid absolute URL" })
+    ]
+    for (const error of errors) {
+      assert.strictEqual(error.name, error._tag)
+      assert.strictEqual(String(error), `${error._tag}: ${error.message}`)
+      assert.isTrue(error.stack!.startsWith(`${error._tag}: ${error.message}`))
+      assert.isTrue(Cause.pretty(Cause.fail(error)).startsWith(`${error._tag}: ${error.message}`))
+    }
   })
 })

@@ -3,13 +3,13 @@
  *
  * @internal
  */
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
 import { fromPlatformError, MalformedResponse, type RefreshError, TransportError } from "../IocmError.js"
 import { PlatformErrorBody, TokenResponse } from "../Wire.js"
@@ -36,15 +36,30 @@ const describeCause = (cause: unknown): string => {
 }
 
 /**
+ * Our `TransportError.code` for each reason of Effect's `HttpClientError`: the names the codes have
+ * always had (`Transport`, `Encode`, `InvalidUrl` for the request; `Response…` for the response).
+ */
+const transportCodes: Record<HttpClientError.HttpClientErrorReason["_tag"], string> = {
+  TransportError: "Transport",
+  EncodeError: "Encode",
+  InvalidUrlError: "InvalidUrl",
+  StatusCodeError: "ResponseStatusCode",
+  DecodeError: "ResponseDecode",
+  EmptyBodyError: "ResponseEmptyBody"
+}
+
+/**
  * A `TransportError` for a request that got no complete response.
  *
  * @internal
  */
 export const transportError = (error: HttpClientError.HttpClientError, known: ReadonlyArray<string>): TransportError =>
   new TransportError({
-    code: error._tag === "RequestError" ? error.reason : `Response${error.reason}`,
+    code: transportCodes[error.reason._tag],
     description: maskSecrets(
-      error.description !== undefined && error.description !== "" ? error.description : describeCause(error.cause),
+      error.reason.description !== undefined && error.reason.description !== ""
+        ? error.reason.description
+        : describeCause(error.reason.cause),
       known
     )
   })
@@ -64,7 +79,7 @@ const cutOffError = (
   })
 }
 
-const decodeTokenResponse = Schema.decodeUnknownEither(TokenResponse)
+const decodeTokenResponse = Schema.decodeUnknownResult(TokenResponse)
 const decodePlatformError = Schema.decodeUnknownOption(PlatformErrorBody)
 
 interface Body {
@@ -116,12 +131,12 @@ const readBody = (response: HttpClientResponse.HttpClientResponse, known: Readon
           return size <= maxBodyBytes
         })
       ),
-      Effect.either,
+      Effect.result,
       Effect.map((result): Body => ({
         text: text + decoder.decode(),
         tooLarge: size > maxBodyBytes,
-        cutOff: Either.isLeft(result)
-          ? Option.some(cutOffError(response.status, `after ${size} bytes`, result.left, known))
+        cutOff: Result.isFailure(result)
+          ? Option.some(cutOffError(response.status, `after ${size} bytes`, result.failure, known))
           : Option.none()
       }))
     )
@@ -135,9 +150,13 @@ const parseJson = (text: string): Option.Option<unknown> => {
   }
 }
 
-const issuePaths = (error: ParseResult.ParseError): string => {
-  const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
-    issue.path.length === 0 ? "(body)" : issue.path.join(".")
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const issuePaths = (error: Schema.SchemaError): string => {
+  const paths = formatIssues(error.issue).issues.map(({ path = [] }) =>
+    path.length === 0
+      ? "(body)"
+      : path.map((segment) => String(typeof segment === "object" ? segment.key : segment)).join(".")
   )
   return [...new Set(paths)].join(", ")
 }
@@ -178,12 +197,12 @@ export const readTokenResponse = (
     }
     if (ok) {
       const decoded = decodeTokenResponse(json.value)
-      if (Either.isRight(decoded)) return decoded.right
+      if (Result.isSuccess(decoded)) return decoded.success
       const platformError = decodePlatformError(json.value)
       if (Option.isSome(platformError)) {
         return yield* maskedPlatformError(platformError.value, status, known)
       }
-      return yield* malformed(`The body is not a token set (at ${issuePaths(decoded.left)}).`)
+      return yield* malformed(`The body is not a token set (at ${issuePaths(decoded.failure)}).`)
     }
     const platformError = decodePlatformError(json.value)
     if (Option.isSome(platformError)) {

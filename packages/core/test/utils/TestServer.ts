@@ -70,7 +70,7 @@ export interface TestServer {
 /** Starts the server for the current scope. */
 export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<TestServer>((resume) => {
+    Effect.callback<TestServer>((resume) => {
       const state: { requests: Array<RecordedRequest>; reply: Reply } = { requests: [], reply }
       const server = Http.createServer((req, res) => {
         const chunks: Array<Buffer> = []
@@ -148,7 +148,7 @@ export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope
       })
     }),
     (testServer) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         const server = (testServer as TestServer & { server: Http.Server }).server
         server.closeAllConnections()
         server.close(() => resume(Effect.void))
@@ -156,7 +156,7 @@ export const make = (reply: Reply): Effect.Effect<TestServer, never, Scope.Scope
   )
 
 /** A port on loopback where nothing listens. */
-export const closedPort: Effect.Effect<number> = Effect.async<number>((resume) => {
+export const closedPort: Effect.Effect<number> = Effect.callback<number>((resume) => {
   const server = Http.createServer()
   server.listen(0, "127.0.0.1", () => {
     const { port } = server.address() as AddressInfo

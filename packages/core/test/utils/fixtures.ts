@@ -2,8 +2,8 @@
  * Values and layers shared by the protocol tests. The bodies are the real captured ones from
  * `platform-notes.md`.
  */
-import { FetchHttpClient } from "@effect/platform"
 import { Layer, Redacted } from "effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as IocmAuth from "../../src/IocmAuth.js"
 import * as PlatformConfig from "../../src/PlatformConfig.js"
 
