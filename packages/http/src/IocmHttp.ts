@@ -4,29 +4,28 @@
  * request timeouts that really abandon the request, a bounded keep-alive pool and an HTTP(S) proxy; and a
  * fetch-based layer for Bun, Deno and edge runtimes.
  *
- * Failures are `@effect/platform`'s `HttpClientError`s: anything that goes wrong on the wire, timeouts
- * included, is a `RequestError` with reason `"Transport"` whose `description` says what happened.
+ * Failures are Effect's `HttpClientError`s: anything that goes wrong on the wire, timeouts included, is an
+ * `HttpClientError` whose reason is a `TransportError` with a `description` that says what happened.
  *
  * @since 0.1.0
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs/promises"
+import * as Deadline from "./internal/deadline.js"
 import * as Describe from "./internal/describe.js"
 import { type BodyHooks, WrappedResponse } from "./internal/response.js"
 import * as Tls from "./internal/tls.js"
@@ -74,19 +73,19 @@ export interface Options {
   /** The lowest TLS version accepted. Default `"TLSv1.2"`. */
   readonly minVersion?: "TLSv1.2" | "TLSv1.3" | undefined
   /** Time allowed to open the connection, TLS handshake included. Default 30 seconds. */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.Input | undefined
   /**
-   * Time allowed from sending a request to receiving the response headers (connecting included); also the
-   * longest silence tolerated while the response body is read. Default 30 seconds.
+   * Time allowed for the whole request, from sending it until its body has been read (connecting
+   * included). Default 30 seconds.
    */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.Input | undefined
   /** The most connections kept open per origin (the pool size). Default 200. */
   readonly connections?: number | undefined
   /**
    * The longest an idle keep-alive connection is kept (a shorter `Keep-Alive` hint from the server wins).
    * Default: undici's, 4 seconds or the server's hint up to 10 minutes.
    */
-  readonly keepAliveTimeout?: Duration.DurationInput | undefined
+  readonly keepAliveTimeout?: Duration.Input | undefined
   /**
    * An HTTP(S) proxy URL (`http://user:password@proxy:3128`); HTTPS requests are tunnelled through it
    * with CONNECT and verified end to end exactly as without a proxy. `undefined` or `""`: no proxy.
@@ -105,7 +104,7 @@ export interface Options {
  * @since 0.1.0
  * @category Models
  */
-export const ConfigOption = Schema.Literal(
+export const ConfigOption = Schema.Literals([
   "ca",
   "cert",
   "key",
@@ -120,7 +119,7 @@ export const ConfigOption = Schema.Literal(
   "keepAliveTimeout",
   "proxy",
   "noProxy"
-)
+])
 
 /**
  * The name of an `Options` field.
@@ -163,32 +162,32 @@ const defaultConnections = 200
 
 const positiveDuration = (
   option: ConfigOption,
-  input: Duration.DurationInput | undefined,
+  input: Duration.Input | undefined,
   fallback: Duration.Duration
-): Either.Either<Duration.Duration, IocmHttpConfigError> => {
-  if (input === undefined) return Either.right(fallback)
-  const duration = Duration.decodeUnknown(input)
+): Result.Result<Duration.Duration, IocmHttpConfigError> => {
+  if (input === undefined) return Result.succeed(fallback)
+  const duration = Duration.fromInput(input)
   return Option.isSome(duration) && Duration.isFinite(duration.value) && Duration.toMillis(duration.value) > 0
-    ? Either.right(duration.value)
-    : Either.left(
+    ? Result.succeed(duration.value)
+    : Result.fail(
       new IocmHttpConfigError({ option, reason: "must be a positive, finite duration such as \"30 seconds\"" })
     )
 }
 
 const proxyUrl = (
   input: Options["proxy"]
-): Either.Either<URL | undefined, IocmHttpConfigError> => {
+): Result.Result<URL | undefined, IocmHttpConfigError> => {
   const raw = Redacted.isRedacted(input) ? Redacted.value(input) : input
-  if (raw === undefined || raw === "") return Either.right(undefined)
+  if (raw === undefined || raw === "") return Result.succeed(undefined)
   // The proxy URL may carry credentials: the reason never repeats it.
   const invalid = new IocmHttpConfigError({ option: "proxy", reason: "must be an http:// or https:// URL" })
   let url: URL
   try {
     url = typeof raw === "string" ? new URL(raw) : new URL(raw.href)
   } catch {
-    return Either.left(invalid)
+    return Result.fail(invalid)
   }
-  return url.protocol === "http:" || url.protocol === "https:" ? Either.right(url) : Either.left(invalid)
+  return url.protocol === "http:" || url.protocol === "https:" ? Result.succeed(url) : Result.fail(invalid)
 }
 
 interface Settings {
@@ -201,10 +200,10 @@ interface Settings {
   readonly noProxy: string
 }
 
-const resolve = (options: Options): Either.Either<Settings, IocmHttpConfigError> =>
-  Either.gen(function*() {
+const resolve = (options: Options): Result.Result<Settings, IocmHttpConfigError> =>
+  Result.gen(function*() {
     const tls = yield* Tls.makeConnectOptions(options).pipe(
-      Either.mapLeft((issue) =>
+      Result.mapError((issue) =>
         new IocmHttpConfigError({
           option: issue.option,
           reason: issue.index === undefined ? issue.reason : `entry ${issue.index + 1}: ${issue.reason}`
@@ -218,7 +217,7 @@ const resolve = (options: Options): Either.Either<Settings, IocmHttpConfigError>
       : yield* positiveDuration("keepAliveTimeout", options.keepAliveTimeout, Duration.zero)
     const connections = options.connections ?? defaultConnections
     if (!Number.isSafeInteger(connections) || connections < 1) {
-      return yield* Either.left(
+      return yield* Result.fail(
         new IocmHttpConfigError({ option: "connections", reason: "must be a positive integer" })
       )
     }
@@ -248,96 +247,105 @@ const makeDispatcher = (settings: Settings): Undici.Dispatcher => {
       requestTls: connect,
       proxyTls: { timeout: connectMillis }
     })
-  // @effect/platform-node turns undici's body timeout off on every request; put ours back, so that a body
-  // that stalls is abandoned like a response that never comes.
+  // @effect/platform-node's makeUndici turns undici's body timeout off on every request; put ours back, so
+  // that a body that stalls is abandoned like a response that never comes.
   return agent.compose((dispatch) => (options, handler) => dispatch({ ...options, bodyTimeout: bodyMillis }, handler))
 }
 
-/** Adds a description to a body read's error that has none (e.g. undici's body inactivity timeout). */
-const describeResponseError = (context: Describe.Context) => (error: HttpClientError.ResponseError) => {
-  if (error.description !== undefined || error.cause === undefined) return error
-  const description = Describe.describe(error.cause, context)
-  return description === undefined ? error : new HttpClientError.ResponseError({
-    request: error.request,
-    response: error.response,
-    reason: error.reason,
-    cause: error.cause,
-    description
-  })
+/** An `HttpClientError` for `reason`. */
+const clientError = (reason: HttpClientError.HttpClientErrorReason): HttpClientError.HttpClientError =>
+  new HttpClientError.HttpClientError({ reason })
+
+/**
+ * The error with a description of its cause, when it has none and one can be given: a transport failure
+ * (the request got no response) or a body read that failed (e.g. undici's body inactivity timeout).
+ */
+const describeError = (
+  error: HttpClientError.HttpClientError,
+  context: Describe.Context
+): HttpClientError.HttpClientError => {
+  const reason = error.reason
+  if (reason.description !== undefined || reason.cause === undefined) return error
+  switch (reason._tag) {
+    case "TransportError": {
+      const description = Describe.describe(reason.cause, {
+        ...context,
+        secure: reason.request.url.startsWith("https:")
+      })
+      return description === undefined
+        ? error
+        : clientError(new HttpClientError.TransportError({ request: reason.request, cause: reason.cause, description }))
+    }
+    case "DecodeError": {
+      const description = Describe.describe(reason.cause, context)
+      return description === undefined ? error : clientError(
+        new HttpClientError.DecodeError({
+          request: reason.request,
+          response: reason.response,
+          cause: reason.cause,
+          description
+        })
+      )
+    }
+    default:
+      return error
+  }
 }
 
 const describeErrors = (context: Describe.Context) => {
-  const describe = describeResponseError(context)
-  const hooks = { effect: Effect.mapError(describe), stream: Stream.mapError(describe) }
+  const describe = (error: HttpClientError.HttpClientError) => describeError(error, context)
+  const hooks: BodyHooks = { effect: Effect.mapError(describe), stream: Stream.mapError(describe) }
   return <E, R>(self: HttpClient.HttpClient.With<E, R>) =>
     HttpClient.transformResponse(self, (effect) =>
       effect.pipe(
         Effect.map((response) => new WrappedResponse(response, hooks)),
-        Effect.mapError((error) => {
-          if (
-            !HttpClientError.isHttpClientError(error) || error._tag !== "RequestError" ||
-            error.reason !== "Transport" ||
-            error.description !== undefined
-          ) return error
-          const description = Describe.describe(error.cause, {
-            ...context,
-            secure: error.request.url.startsWith("https:")
-          })
-          return description === undefined ? error : new HttpClientError.RequestError({
-            request: error.request,
-            reason: error.reason,
-            cause: error.cause,
-            description
-          }) as E
-        })
+        Effect.mapError((error) => HttpClientError.isHttpClientError(error) ? describe(error) as E : error)
       ))
 }
 
 /**
  * Bounds a whole request by `timeout`, from sending it to the end of its body: a request with no
- * response by then fails with a `RequestError` (reason `"Transport"`), a body still being read
- * (even one that trickles in) with a `ResponseError` (reason `"Decode"`), both described "request
- * timed out after …"; either way the request is interrupted, which aborts it on the wire.
+ * response by then fails with an `HttpClientError` whose reason is a `TransportError`, a body still
+ * being read (even one that trickles in) with one whose reason is a `DecodeError`, both described
+ * "request timed out after …"; either way the request is interrupted, which aborts it on the wire.
  *
  * @since 0.1.0
  * @category Combinators
  */
-export const withTimeout = (timeout: Duration.DurationInput) => {
-  const duration = Duration.decode(timeout)
+export const withTimeout = (timeout: Duration.Input) => {
+  const duration = Duration.fromInputUnsafe(timeout)
   const millis = Duration.toMillis(duration)
   const description = `request timed out after ${Duration.format(duration)}`
   return <E, R>(
     self: HttpClient.HttpClient.With<E, R>
-  ): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> =>
+  ): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> =>
     HttpClient.transform(
       self,
       (effect, request) =>
-        Effect.flatMap(Clock.currentTimeMillis, (sentAt) =>
-          Effect.timeoutFail(effect, {
-            duration,
-            onTimeout: () => new HttpClientError.RequestError({ request, reason: "Transport", description })
-          }).pipe(Effect.map((response) =>
-            new WrappedResponse(
-              response,
-              bodyDeadline(
-                sentAt + millis,
-                () => new HttpClientError.ResponseError({ request, response, reason: "Decode", description })
+        Effect.flatMap(Deadline.start(millis), (deadline) =>
+          deadline.bound(effect, () =>
+            clientError(new HttpClientError.TransportError({ request, description })), false)
+            .pipe(Effect.map((response) =>
+              new WrappedResponse(
+                response,
+                bodyHooks(
+                  deadline,
+                  () => clientError(new HttpClientError.DecodeError({ request, response, description }))
+                )
               )
-            )
-          )))
+            )))
     )
 }
 
-/** Body reads bounded by what is left, when each starts, until `deadline` (epoch ms). */
-const bodyDeadline = (deadline: number, timedOut: () => HttpClientError.ResponseError): BodyHooks => {
-  const remaining = Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(Math.max(0, deadline - now)))
-  return {
-    effect: (read) =>
-      Effect.flatMap(remaining, (left) => Effect.timeoutFail(read, { duration: left, onTimeout: timedOut })),
-    stream: (read) =>
-      Stream.interruptWhen(read, Effect.flatMap(remaining, (left) => Effect.delay(Effect.fail(timedOut()), left)))
-  }
-}
+/** Body reads bounded by the request's deadline; the first read that ends (or fails) ends the request. */
+const bodyHooks = (deadline: Deadline.Deadline, timedOut: () => HttpClientError.HttpClientError): BodyHooks => ({
+  effect: (read) => deadline.bound(read, timedOut, true),
+  stream: (read) =>
+    read.pipe(
+      Stream.interruptWhen(deadline.expiry(timedOut)),
+      Stream.ensuring(Effect.sync(deadline.end))
+    )
+})
 
 /**
  * Builds the undici-backed client; its connection pool is closed when the scope closes.
@@ -349,12 +357,13 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<HttpClient.HttpClient, IocmHttpConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const settings = yield* resolve(options)
+    const settings = yield* Effect.fromResult(resolve(options))
     const dispatcher = yield* Effect.acquireRelease(
       Effect.sync(() => makeDispatcher(settings)),
       (dispatcher) => Effect.promise(() => dispatcher.destroy())
     )
-    return NodeHttpClient.makeUndici(dispatcher).pipe(
+    const client = yield* Effect.provideService(NodeHttpClient.makeUndici, NodeHttpClient.Dispatcher, dispatcher)
+    return client.pipe(
       describeErrors({ connectTimeout: settings.connectTimeout, bodyTimeout: settings.timeout }),
       withTimeout(settings.timeout)
     )
@@ -380,22 +389,24 @@ export const make = (
  * @category Layers
  */
 export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient, IocmHttpConfigError> =>
-  Layer.scoped(HttpClient.HttpClient, make(options))
+  Layer.effect(HttpClient.HttpClient, make(options))
 
 const optionalString = (name: string): Config.Config<Option.Option<string>> =>
-  Config.string(name).pipe(
+  Config.String(name).pipe(
     Config.option,
     Config.map(Option.flatMap((value) => Option.some(value.trim()).pipe(Option.filter((s) => s !== ""))))
   )
 
 const optionalRedacted = (name: string): Config.Config<Option.Option<Redacted.Redacted<string>>> =>
-  Config.redacted(name).pipe(
+  Config.Redacted(name).pipe(
     Config.option,
     Config.map(Option.filter((value) => Redacted.value(value).trim() !== ""))
   )
 
 const firstSome = <A>(...configs: Array<Config.Config<Option.Option<A>>>): Config.Config<Option.Option<A>> =>
-  configs.reduce((acc, next) => Config.zipWith(acc, next, (a, b) => Option.orElse(a, () => b)))
+  Config.all(configs).pipe(
+    Config.map((values) => values.reduce((acc, next) => Option.orElse(acc, () => next), Option.none<A>()))
+  )
 
 const booleanWords = new Map([
   ["true", true],
@@ -408,25 +419,31 @@ const booleanWords = new Map([
   ["0", false]
 ])
 
+const normalize = (value: string): string => value.trim().toLowerCase()
+
+/** A word `booleanWords` knows, in any case and with spaces around it. */
+const BooleanWord = Schema.String.pipe(
+  Schema.check(
+    Schema.makeFilter((value) =>
+      booleanWords.has(normalize(value)) || "IOCM_VERIFY_HOSTNAME: expected true or false (also yes/no, on/off, 1/0)"
+    )
+  )
+)
+
 const EnvConfig = Config.all({
   caFiles: optionalString("IOCM_CA_FILE"),
   certFile: optionalString("IOCM_CERT_FILE"),
   keyFile: optionalString("IOCM_KEY_FILE"),
   pfxFile: optionalString("IOCM_PFX_FILE"),
-  passphrase: Config.option(Config.redacted("IOCM_PASSPHRASE")),
-  verifyHostname: Config.string("IOCM_VERIFY_HOSTNAME").pipe(
-    Config.map((value) => value.trim().toLowerCase()),
-    Config.validate({
-      message: "IOCM_VERIFY_HOSTNAME: expected true or false (also yes/no, on/off, 1/0)",
-      validation: (value) => booleanWords.has(value)
-    }),
-    Config.map((value) => booleanWords.get(value) === true),
+  passphrase: Config.option(Config.Redacted("IOCM_PASSPHRASE")),
+  verifyHostname: Config.schema(BooleanWord, "IOCM_VERIFY_HOSTNAME").pipe(
+    Config.map((value) => booleanWords.get(normalize(value)) === true),
     Config.withDefault(true)
   ),
   serverName: optionalString("IOCM_SERVER_NAME"),
-  timeout: Config.option(Config.duration("IOCM_TIMEOUT")),
-  connectTimeout: Config.option(Config.duration("IOCM_CONNECT_TIMEOUT")),
-  connections: Config.option(Config.integer("IOCM_CONNECTIONS")),
+  timeout: Config.option(Config.Duration("IOCM_TIMEOUT")),
+  connectTimeout: Config.option(Config.Duration("IOCM_CONNECT_TIMEOUT")),
+  connections: Config.option(Config.Int("IOCM_CONNECTIONS")),
   proxy: firstSome(optionalRedacted("HTTPS_PROXY"), optionalRedacted("https_proxy")),
   noProxy: firstSome(optionalString("NO_PROXY"), optionalString("no_proxy"))
 })
@@ -489,8 +506,8 @@ const readOptional = (option: ConfigOption, path: Option.Option<string>) =>
  * @since 0.1.0
  * @category Layers
  */
-export const layerConfig: Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigError | IocmHttpConfigError> = Layer
-  .scoped(
+export const layerConfig: Layer.Layer<HttpClient.HttpClient, Config.ConfigError | IocmHttpConfigError> = Layer
+  .effect(
     HttpClient.HttpClient,
     Effect.gen(function*() {
       const env = yield* EnvConfig

@@ -1,7 +1,7 @@
-import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import type { Duration } from "effect"
 import { ConfigProvider, Effect, Fiber, Redacted, Stream } from "effect"
+import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "effect/http"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import { IocmHttp } from "../src/index.js"
@@ -19,15 +19,20 @@ const getJson = (url: string) =>
 const withLayer = (options: IocmHttp.Options) => <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
   Effect.provide(effect, IocmHttp.layer(options))
 
-/** Runs `effect` expecting a transport `RequestError` and returns it. */
+/** An `HttpClientError` whose reason is a described `TransportError`. */
+type DescribedTransportError = HttpClientError.HttpClientError & {
+  readonly reason: HttpClientError.TransportError & { readonly description: string }
+}
+
+/** Runs `effect` expecting an `HttpClientError` with a described `TransportError` and returns it. */
 const expectTransportError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const error = yield* Effect.flip(effect)
     assert(HttpClientError.isHttpClientError(error), `expected an HttpClientError, got ${String(error)}`)
-    assert.strictEqual(error._tag, "RequestError")
-    assert.strictEqual(error.reason, "Transport")
-    assert.isString(error.description)
-    return error as HttpClientError.RequestError & { readonly description: string }
+    assert.strictEqual(error._tag, "HttpClientError")
+    assert.strictEqual(error.reason._tag, "TransportError")
+    assert.isString(error.reason.description)
+    return error as DescribedTransportError
   })
 
 /** Runs `effect` expecting the layer to fail with `IocmHttpConfigError` and returns it. */
@@ -59,61 +64,61 @@ const mutualTls = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }
 
 describe("IocmHttp.layer", () => {
   describe("server verification", () => {
-    it.scopedLive("trusts a server whose certificate the CA issued", () =>
+    it.live("trusts a server whose certificate the CA issued", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         const body = yield* getJson(`${server.url}/devices`).pipe(withLayer({ ca: certs.ca }))
         assert.isTrue(body.ok)
       }))
 
-    it.scopedLive("accepts a CA list and a bundle of several PEM certificates", () =>
+    it.live("accepts a CA list and a bundle of several PEM certificates", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         yield* getJson(server.url).pipe(withLayer({ ca: [certs.otherCa, certs.ca] }))
         yield* getJson(server.url).pipe(withLayer({ ca: Buffer.concat([certs.otherCa, certs.ca]).toString() }))
       }))
 
-    it.scopedLive("refuses a server whose certificate another CA issued: certificate not trusted", () =>
+    it.live("refuses a server whose certificate another CA issued: certificate not trusted", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.otherCa })))
-        assert.include(error.description, "certificate not trusted")
-        assert.include(error.description, "UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+        assert.include(error.reason.description, "certificate not trusted")
+        assert.include(error.reason.description, "UNABLE_TO_VERIFY_LEAF_SIGNATURE")
         assert.include(error.message, "certificate not trusted")
       }))
 
-    it.scopedLive("without ca, trusts only Node's roots, not the test CA", () =>
+    it.live("without ca, trusts only Node's roots, not the test CA", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({})))
-        assert.include(error.description, "certificate not trusted")
+        assert.include(error.reason.description, "certificate not trusted")
       }))
 
-    it.scopedLive("refuses a certificate for another host name: the name did not match", () =>
+    it.live("refuses a certificate for another host name: the name did not match", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
-        assert.include(error.description, "did not match")
-        assert.include(error.description, "ERR_TLS_CERT_ALTNAME_INVALID")
+        assert.include(error.reason.description, "did not match")
+        assert.include(error.reason.description, "ERR_TLS_CERT_ALTNAME_INVALID")
       }))
 
-    it.scopedLive("verifyHostname: false accepts the mismatching certificate", () =>
+    it.live("verifyHostname: false accepts the mismatching certificate", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
         const body = yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, verifyHostname: false }))
         assert.isTrue(body.ok)
       }))
 
-    it.scopedLive("verifyHostname: false still verifies the chain", () =>
+    it.live("verifyHostname: false still verifies the chain", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.otherCa, verifyHostname: false }))
         )
-        assert.include(error.description, "certificate not trusted")
+        assert.include(error.reason.description, "certificate not trusted")
       }))
 
-    it.scopedLive("serverName checks the certificate against that name instead of the IP", () =>
+    it.live("serverName checks the certificate against that name instead of the IP", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
         const body = yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, serverName: "platform.example.test" }))
@@ -121,10 +126,10 @@ describe("IocmHttp.layer", () => {
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.ca, serverName: "other.example.test" }))
         )
-        assert.include(error.description, "did not match")
+        assert.include(error.reason.description, "did not match")
       }))
 
-    it.scopedLive("minVersion TLSv1.3 still connects to a TLS 1.3 server", () =>
+    it.live("minVersion TLSv1.3 still connects to a TLS 1.3 server", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, minVersion: "TLSv1.3" }))
@@ -132,28 +137,28 @@ describe("IocmHttp.layer", () => {
   })
 
   describe("mutual TLS", () => {
-    it.scopedLive("presents the client certificate (PEM)", () =>
+    it.live("presents the client certificate (PEM)", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true })
         const body = yield* getJson(server.url).pipe(withLayer(mutualTls))
         assert.strictEqual(body.client, "iocm TEST-ONLY client")
       }))
 
-    it.scopedLive("accepts the key as Redacted", () =>
+    it.live("accepts the key as Redacted", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true })
         yield* getJson(server.url).pipe(withLayer({ ...mutualTls, key: Redacted.make(certs.clientKey) }))
       }))
 
-    it.scopedLive("is refused without a client certificate", () =>
+    it.live("is refused without a client certificate", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true })
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
-        assert.match(error.description, /closed by the server|refused the TLS handshake/)
+        assert.match(error.reason.description, /closed by the server|refused the TLS handshake/)
         assert.strictEqual(server.requests(), 0)
       }))
 
-    it.scopedLive("is refused with a client certificate from another CA", () =>
+    it.live("is refused with a client certificate from another CA", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true })
         const error = yield* expectTransportError(
@@ -161,19 +166,19 @@ describe("IocmHttp.layer", () => {
             withLayer({ ca: certs.ca, cert: certs.otherClientCert, key: certs.otherClientKey })
           )
         )
-        assert.match(error.description, /closed by the server|refused the TLS handshake/)
+        assert.match(error.reason.description, /closed by the server|refused the TLS handshake/)
         assert.strictEqual(server.requests(), 0)
       }))
 
-    it.scopedLive("over TLS 1.2 the refusal names the handshake alert", () =>
+    it.live("over TLS 1.2 the refusal names the handshake alert", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true, maxVersion: "TLSv1.2" })
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
-        assert.include(error.description, "refused the TLS handshake")
-        assert.include(error.description, "ALERT")
+        assert.include(error.reason.description, "refused the TLS handshake")
+        assert.include(error.reason.description, "ALERT")
       }))
 
-    it.scopedLive("presents a PKCS#12 identity with the right passphrase", () =>
+    it.live("presents a PKCS#12 identity with the right passphrase", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true })
         const body = yield* getJson(server.url).pipe(
@@ -227,7 +232,7 @@ describe("IocmHttp.layer", () => {
         assert.include(error.reason, "openssl pkcs12 -legacy")
       }))
 
-    it.scopedLive("accepts an encrypted PEM key with its passphrase, and fails early on a wrong one", () =>
+    it.live("accepts an encrypted PEM key with its passphrase, and fails early on a wrong one", () =>
       Effect.gen(function*() {
         const encrypted = Crypto.createPrivateKey(certs.clientKey).export({
           format: "pem",
@@ -277,7 +282,7 @@ describe("IocmHttp.layer", () => {
     it.effect("verifyHostname: false without a ca of its own", () =>
       fails({ verifyHostname: false }, "verifyHostname", /needs ca/))
     it.effect("a timeout that is not a positive duration", () =>
-      fails({ timeout: "soon" as Duration.DurationInput }, "timeout", /positive, finite duration/))
+      fails({ timeout: "soon" as Duration.Input }, "timeout", /positive, finite duration/))
     it.effect("a zero connect timeout", () => fails({ connectTimeout: 0 }, "connectTimeout"))
     it.effect("a pool of zero connections", () => fails({ connections: 0 }, "connections"))
     it.effect("a proxy URL that is not http(s), without repeating its credentials", () =>
@@ -288,32 +293,32 @@ describe("IocmHttp.layer", () => {
   })
 
   describe("timeouts", () => {
-    it.scopedLive("abandons a request that gets no answer, as a transport error", () =>
+    it.live("abandons a request that gets no answer, as a transport error", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
         const [error, millis] = yield* elapsed(
           expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" })))
         )
-        assert.include(error.description, "timed out")
-        assert.include(error.description, "300ms")
+        assert.include(error.reason.description, "timed out")
+        assert.include(error.reason.description, "300ms")
         assert.isAtLeast(millis, 290)
         assert.isBelow(millis, 3000)
         // the request was really abandoned: the server saw the connection go
         yield* eventually(() => server.abandoned() === 1)
       }))
 
-    it.scopedLive("interrupting the request aborts it on the wire", () =>
+    it.live("interrupting the request aborts it on the wire", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
         yield* Effect.gen(function*() {
-          const fiber = yield* Effect.fork(getJson(server.url))
+          const fiber = yield* Effect.forkChild(getJson(server.url))
           yield* eventually(() => server.requests() === 1)
           yield* Fiber.interrupt(fiber)
           yield* eventually(() => server.abandoned() === 1)
         }).pipe(withLayer({ ca: certs.ca }))
       }))
 
-    it.scopedLive("gives up connecting after the connect timeout", () =>
+    it.live("gives up connecting after the connect timeout", () =>
       Effect.gen(function*() {
         const server = yield* silentServer
         const [error, millis] = yield* elapsed(
@@ -321,24 +326,24 @@ describe("IocmHttp.layer", () => {
             getJson(server.url).pipe(withLayer({ ca: certs.ca, connectTimeout: "300 millis", timeout: "5 seconds" }))
           )
         )
-        assert.include(error.description, "connect timed out")
-        assert.include(error.description, "UND_ERR_CONNECT_TIMEOUT")
+        assert.include(error.reason.description, "connect timed out")
+        assert.include(error.reason.description, "UND_ERR_CONNECT_TIMEOUT")
         assert.isBelow(millis, 3000)
       }))
 
-    it.scopedLive("the request timeout covers connecting too", () =>
+    it.live("the request timeout covers connecting too", () =>
       Effect.gen(function*() {
         const server = yield* silentServer
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" }))
         )
-        assert.include(error.description, "request timed out after 300ms")
+        assert.include(error.reason.description, "request timed out after 300ms")
       }))
 
     /** How reading the body of `url` fails, as text and as a stream, with `timeout`. */
-    const bodyFailures = (url: string, timeout: Duration.DurationInput) => {
+    const bodyFailures = (url: string, timeout: Duration.Input) => {
       const read = <A>(
-        body: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, HttpClientError.ResponseError>
+        body: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, HttpClientError.HttpClientError>
       ) =>
         Effect.gen(function*() {
           const response = yield* (yield* HttpClient.HttpClient).get(url)
@@ -347,30 +352,30 @@ describe("IocmHttp.layer", () => {
       return Effect.all([read((response) => response.text), read((response) => Stream.runDrain(response.stream))])
     }
 
-    it.scopedLive("the timeout covers the whole body: one that trickles in is abandoned on the wire", () =>
+    it.live("the timeout covers the whole body: one that trickles in is abandoned on the wire", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ behaviour: { _tag: "TrickleBody", everyMillis: 50 } })
         const started = Date.now()
         const errors = yield* bodyFailures(server.url, "500 millis")
         for (const error of errors) {
-          assert.strictEqual(error._tag, "ResponseError")
-          assert.include(error.description ?? "", "request timed out after 500ms")
+          assert.strictEqual(error.reason._tag, "DecodeError")
+          assert.include(error.reason.description ?? "", "request timed out after 500ms")
         }
         assert.isBelow(Date.now() - started, 3000)
         yield* eventually(() => server.abandoned() === 2)
       }))
 
-    it.scopedLive("a response body that stalls fails at the request's deadline", () =>
+    it.live("a response body that stalls fails at the request's deadline", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ behaviour: { _tag: "StallBody" } })
         for (const error of yield* bodyFailures(server.url, "300 millis")) {
-          assert.strictEqual(error._tag, "ResponseError")
-          assert.include(error.description ?? "", "request timed out after 300ms")
+          assert.strictEqual(error.reason._tag, "DecodeError")
+          assert.include(error.reason.description ?? "", "request timed out after 300ms")
         }
         yield* eventually(() => server.abandoned() === 2)
       }))
 
-    it.scopedLive("a slow answer within the timeout succeeds", () =>
+    it.live("a slow answer within the timeout succeeds", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ behaviour: { _tag: "Slow", millis: 100 } })
         yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "2 seconds" }))
@@ -378,7 +383,7 @@ describe("IocmHttp.layer", () => {
   })
 
   describe("connection pool", () => {
-    it.scopedLive("reuses one keep-alive connection for sequential requests", () =>
+    it.live("reuses one keep-alive connection for sequential requests", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true })
         yield* Effect.gen(function*() {
@@ -391,7 +396,7 @@ describe("IocmHttp.layer", () => {
         assert.strictEqual(server.connections(), 1)
       }))
 
-    it.scopedLive("back-to-back requests share at most two connections", () =>
+    it.live("back-to-back requests share at most two connections", () =>
       Effect.gen(function*() {
         // undici opens a second connection once when a request is sent in the very tick the previous body
         // ended (the first connection is not idle yet); from then on both are reused
@@ -403,7 +408,7 @@ describe("IocmHttp.layer", () => {
         assert.isAtMost(server.connections(), 2)
       }))
 
-    it.scopedLive("opens no more connections than the pool allows", () =>
+    it.live("opens no more connections than the pool allows", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ behaviour: { _tag: "Slow", millis: 50 } })
         yield* Effect.all(Array.from({ length: 6 }, () => getJson(server.url)), { concurrency: "unbounded" }).pipe(
@@ -413,7 +418,7 @@ describe("IocmHttp.layer", () => {
         assert.strictEqual(server.connections(), 2)
       }))
 
-    it.scopedLive("closes idle connections after keepAliveTimeout", () =>
+    it.live("closes idle connections after keepAliveTimeout", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         yield* Effect.gen(function*() {
@@ -426,7 +431,7 @@ describe("IocmHttp.layer", () => {
   })
 
   describe("proxy", () => {
-    it.scopedLive("tunnels HTTPS through the proxy with CONNECT, verified end to end", () =>
+    it.live("tunnels HTTPS through the proxy with CONNECT, verified end to end", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ mutual: true })
         const proxy = yield* connectProxy()
@@ -441,29 +446,29 @@ describe("IocmHttp.layer", () => {
         assert.strictEqual(server.requests(), 2)
       }))
 
-    it.scopedLive("still refuses an untrusted server behind the proxy", () =>
+    it.live("still refuses an untrusted server behind the proxy", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         const proxy = yield* connectProxy()
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.otherCa, proxy: proxy.url }))
         )
-        assert.include(error.description, "certificate not trusted")
+        assert.include(error.reason.description, "certificate not trusted")
         assert.strictEqual(proxy.tunnels(), 1)
       }))
 
-    it.scopedLive("still checks the host name behind the proxy", () =>
+    it.live("still checks the host name behind the proxy", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
         const proxy = yield* connectProxy()
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url }))
         )
-        assert.include(error.description, "did not match")
+        assert.include(error.reason.description, "did not match")
         yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url, verifyHostname: false }))
       }))
 
-    it.scopedLive("bypasses the proxy for hosts in noProxy", () =>
+    it.live("bypasses the proxy for hosts in noProxy", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         const proxy = yield* connectProxy()
@@ -476,7 +481,7 @@ describe("IocmHttp.layer", () => {
         assert.strictEqual(proxy.tunnels(), 1)
       }))
 
-    it.scopedLive("sends the proxy credentials from the URL and never repeats them in errors", () =>
+    it.live("sends the proxy credentials from the URL and never repeats them in errors", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer()
         const auth = `Basic ${Buffer.from("na:s3cret").toString("base64")}`
@@ -486,8 +491,8 @@ describe("IocmHttp.layer", () => {
         assert.strictEqual(proxy.tunnels(), 1)
         const wrong = proxy.url.replace("http://", "http://na:wrong-s3cret@")
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: wrong })))
-        assert.include(error.description, "proxy refused")
-        assert.include(error.description, "407")
+        assert.include(error.reason.description, "proxy refused")
+        assert.include(error.reason.description, "407")
         assert.notInclude(error.message, "wrong-s3cret")
       }))
   })
@@ -497,7 +502,7 @@ describe("IocmHttp.layerConfig", () => {
   const withConfig = (entries: Record<string, string>) => <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
     effect.pipe(
       Effect.provide(IocmHttp.layerConfig),
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: entries }))
     )
 
   const pem = {
@@ -506,14 +511,14 @@ describe("IocmHttp.layerConfig", () => {
     IOCM_KEY_FILE: fixturePath("client-key.pem")
   }
 
-  it.scopedLive("reads the CA, certificate and key files", () =>
+  it.live("reads the CA, certificate and key files", () =>
     Effect.gen(function*() {
       const server = yield* httpsServer({ mutual: true })
       const body = yield* getJson(server.url).pipe(withConfig(pem))
       assert.strictEqual(body.client, "iocm TEST-ONLY client")
     }))
 
-  it.scopedLive("reads a PKCS#12 file and its passphrase", () =>
+  it.live("reads a PKCS#12 file and its passphrase", () =>
     Effect.gen(function*() {
       const server = yield* httpsServer({ mutual: true })
       const body = yield* getJson(server.url).pipe(withConfig({
@@ -524,7 +529,7 @@ describe("IocmHttp.layerConfig", () => {
       assert.strictEqual(body.client, "iocm TEST-ONLY client")
     }))
 
-  it.scopedLive("reads several CA files, comma separated", () =>
+  it.live("reads several CA files, comma separated", () =>
     Effect.gen(function*() {
       const server = yield* httpsServer()
       yield* getJson(server.url).pipe(
@@ -616,16 +621,16 @@ describe("IocmHttp.layerConfig", () => {
       assert.include(String(error), "IOCM_TIMEOUT")
     }))
 
-  it.scopedLive("IOCM_TIMEOUT bounds a stalled request", () =>
+  it.live("IOCM_TIMEOUT bounds a stalled request", () =>
     Effect.gen(function*() {
       const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
       const error = yield* expectTransportError(
         getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_TIMEOUT: "300 millis" }))
       )
-      assert.include(error.description, "timed out after 300ms")
+      assert.include(error.reason.description, "timed out after 300ms")
     }))
 
-  it.scopedLive("IOCM_VERIFY_HOSTNAME=false skips only the name check", () =>
+  it.live("IOCM_VERIFY_HOSTNAME=false skips only the name check", () =>
     Effect.gen(function*() {
       const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
       yield* expectTransportError(getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem") })))
@@ -640,20 +645,23 @@ describe("IocmHttp.layerConfig", () => {
           withConfig({ IOCM_CA_FILE: fixturePath("other-ca.pem"), IOCM_VERIFY_HOSTNAME: "false" })
         )
       )
-      assert.include(error.description, "certificate not trusted")
+      assert.include(error.reason.description, "certificate not trusted")
     }))
 
   it.effect("IOCM_VERIFY_HOSTNAME that is not a boolean is a ConfigError naming it", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
         Effect.provide(Effect.void, IocmHttp.layerConfig).pipe(
-          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["IOCM_VERIFY_HOSTNAME", "maybe"]])))
+          Effect.provideService(
+            ConfigProvider.ConfigProvider,
+            ConfigProvider.fromEnv({ env: { IOCM_VERIFY_HOSTNAME: "maybe" } })
+          )
         )
       )
       assert.include(String(error), "IOCM_VERIFY_HOSTNAME")
     }))
 
-  it.scopedLive("HTTPS_PROXY and NO_PROXY", () =>
+  it.live("HTTPS_PROXY and NO_PROXY", () =>
     Effect.gen(function*() {
       const server = yield* httpsServer()
       const proxy = yield* connectProxy()
@@ -681,21 +689,21 @@ describe("IocmHttp.layerFetch", () => {
   const withFetch = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
     Effect.provide(effect, IocmHttp.layerFetch)
 
-  it.scopedLive("performs requests with fetch", () =>
+  it.live("performs requests with fetch", () =>
     Effect.gen(function*() {
       const server = yield* httpServer()
       const body = yield* getJson(server.url).pipe(withFetch)
       assert.isTrue(body.ok)
     }))
 
-  it.scopedLive("describes an untrusted certificate the same way", () =>
+  it.live("describes an untrusted certificate the same way", () =>
     Effect.gen(function*() {
       const server = yield* httpsServer()
       const error = yield* expectTransportError(getJson(server.url).pipe(withFetch))
-      assert.include(error.description, "certificate not trusted")
+      assert.include(error.reason.description, "certificate not trusted")
     }))
 
-  it.scopedLive("withTimeout abandons a stalled request as a transport error", () =>
+  it.live("withTimeout abandons a stalled request as a transport error", () =>
     Effect.gen(function*() {
       const server: TestServer = yield* httpServer({ _tag: "Stall" })
       const error = yield* expectTransportError(
@@ -704,8 +712,46 @@ describe("IocmHttp.layerFetch", () => {
           return yield* client.get(server.url)
         }).pipe(withFetch)
       )
-      assert.include(error.description, "request timed out after 300ms")
+      assert.include(error.reason.description, "request timed out after 300ms")
       yield* eventually(() => server.abandoned() === 1)
+    }))
+})
+
+describe("IocmHttp.withTimeout", () => {
+  /** Answers at once with headers, and a body that never comes. */
+  const headersOnly = HttpClient.make((request) =>
+    Effect.succeed(HttpClientResponse.fromWeb(request, new Response(new ReadableStream())))
+  ).pipe(IocmHttp.withTimeout("200 millis"))
+
+  it.live("one deadline covers the wait for the headers", () =>
+    Effect.gen(function*() {
+      const client = HttpClient.make(() => Effect.never).pipe(IocmHttp.withTimeout("200 millis"))
+      const [error, millis] = yield* elapsed(Effect.flip(client.get("http://127.0.0.1:1/")))
+      assert.strictEqual(error.reason._tag, "TransportError")
+      assert.strictEqual(error.reason.description, "request timed out after 200ms")
+      assert.isAtLeast(millis, 190)
+      assert.isBelow(millis, 2000)
+    }))
+
+  it.live("and the body: a read gets what is left of it", () =>
+    Effect.gen(function*() {
+      const response = yield* headersOnly.get("http://127.0.0.1:1/")
+      yield* Effect.sleep("100 millis")
+      const [error, millis] = yield* elapsed(Effect.flip(response.text))
+      assert.strictEqual(error.reason._tag, "DecodeError")
+      assert.strictEqual(error.reason.description, "request timed out after 200ms")
+      assert.isAtLeast(millis, 50)
+      assert.isBelow(millis, 190)
+    }))
+
+  it.live("a body read after the deadline fails at once, as a stream too", () =>
+    Effect.gen(function*() {
+      const response = yield* headersOnly.get("http://127.0.0.1:1/")
+      yield* Effect.sleep("250 millis")
+      const [error, millis] = yield* elapsed(Effect.flip(Stream.runDrain(response.stream)))
+      assert.strictEqual(error.reason._tag, "DecodeError")
+      assert.strictEqual(error.reason.description, "request timed out after 200ms")
+      assert.isBelow(millis, 100)
     }))
 })
 
@@ -721,9 +767,8 @@ describe("redirects", () => {
     assert.strictEqual(target.requests(), 0)
   })
 
-  it.scopedLive("layer does not follow them, so a request body never travels to another address", () =>
+  it.live("layer does not follow them, so a request body never travels to another address", () =>
     postThroughRedirect.pipe(Effect.provide(IocmHttp.layer({}))))
 
-  it.scopedLive("layerFetch does not follow them either", () =>
-    postThroughRedirect.pipe(Effect.provide(IocmHttp.layerFetch)))
+  it.live("layerFetch does not follow them either", () => postThroughRedirect.pipe(Effect.provide(IocmHttp.layerFetch)))
 })

@@ -107,7 +107,7 @@ const listen = <S extends Net.Server>(
     socket.on("close", () => sockets.delete(socket))
   })
   return Effect.acquireRelease(
-    Effect.async<TestServer>((resume) => {
+    Effect.callback<TestServer>((resume) => {
       server.listen(0, "127.0.0.1", () => {
         const port = (server.address() as Net.AddressInfo).port
         resume(Effect.succeed({
@@ -120,7 +120,7 @@ const listen = <S extends Net.Server>(
       })
     }),
     () =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         for (const socket of sockets) socket.destroy()
         server.close(() => resume(Effect.void))
       })
@@ -209,14 +209,14 @@ export const connectProxy = (
       client.on("error", () => upstream.destroy())
     })
     return Effect.acquireRelease(
-      Effect.async<TestProxy>((resume) => {
+      Effect.callback<TestProxy>((resume) => {
         server.listen(0, "127.0.0.1", () => {
           const port = (server.address() as Net.AddressInfo).port
           resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, tunnels: () => tunnels, targets }))
         })
       }),
       () =>
-        Effect.async<void>((resume) => {
+        Effect.callback<void>((resume) => {
           for (const socket of sockets) socket.destroy()
           server.close(() => resume(Effect.void))
         })

@@ -1,7 +1,7 @@
 /**
- * Turns the errors that undici, Node's TLS stack or fetch reject with into one readable sentence for
- * `RequestError.description`. Only error codes and library messages are used, never request data, so
- * no secret can end up in a description.
+ * Turns the errors that undici, Node's TLS stack or fetch reject with into one readable sentence for the
+ * `description` of a `TransportError` (or `DecodeError`). Only error codes and library messages are used,
+ * never request data, so no secret can end up in a description.
  *
  * @internal
  */
@@ -83,7 +83,8 @@ const describeOne = (error: Coded, context: Context): string | undefined => {
       ? `response body timed out: no data for ${Duration.format(context.bodyTimeout)} (${code})`
       : `response body timed out (${code})`
   }
-  if (/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/.test(code)) {
+  // OpenSSL 3.5 (Node 24) names the alerts ERR_SSL_SSL/TLS_ALERT_*, older ones ERR_SSL_SSLV3_ALERT_* etc.
+  if (/^ERR_SSL_(SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_/.test(code)) {
     return `the server refused the TLS handshake (${code}); check the client certificate (cert and key, or pfx) ` +
       "and that the platform trusts the CA that issued it"
   }

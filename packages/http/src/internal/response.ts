@@ -5,12 +5,14 @@
  *
  * @internal
  */
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import type * as Effect from "effect/Effect"
+import * as Formatter from "effect/Formatter"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
 import * as Inspectable from "effect/Inspectable"
+import { pipeArguments } from "effect/Pipeable"
 import type * as Stream from "effect/Stream"
 
 /**
@@ -20,17 +22,17 @@ import type * as Stream from "effect/Stream"
  */
 export interface BodyHooks {
   readonly effect: <A>(
-    read: Effect.Effect<A, HttpClientError.ResponseError>
-  ) => Effect.Effect<A, HttpClientError.ResponseError>
+    read: Effect.Effect<A, HttpClientError.HttpClientError>
+  ) => Effect.Effect<A, HttpClientError.HttpClientError>
   readonly stream: (
-    read: Stream.Stream<Uint8Array, HttpClientError.ResponseError>
-  ) => Stream.Stream<Uint8Array, HttpClientError.ResponseError>
+    read: Stream.Stream<Uint8Array, HttpClientError.HttpClientError>
+  ) => Stream.Stream<Uint8Array, HttpClientError.HttpClientError>
 }
 
 /** @internal */
 export class WrappedResponse implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId] = HttpClientResponse.TypeId
+  readonly [HttpIncomingMessage.TypeId] = HttpIncomingMessage.TypeId
 
   constructor(
     readonly original: HttpClientResponse.HttpClientResponse,
@@ -39,6 +41,10 @@ export class WrappedResponse implements HttpClientResponse.HttpClientResponse {
 
   get request(): HttpClientRequest.HttpClientRequest {
     return this.original.request
+  }
+
+  get url() {
+    return this.original.url
   }
 
   get status() {
@@ -81,15 +87,25 @@ export class WrappedResponse implements HttpClientResponse.HttpClientResponse {
     return this.hooks.stream(this.original.stream)
   }
 
+  /** A `101` hands the connection over: that is not a body read, so it is not hooked. */
+  get upgrade() {
+    return this.original.upgrade
+  }
+
   toJSON() {
     return this.original.toJSON()
   }
 
   toString() {
-    return Inspectable.format(this.toJSON())
+    return Formatter.format(this.toJSON())
   }
 
   [Inspectable.NodeInspectSymbol]() {
     return this.toJSON()
+  }
+
+  pipe() {
+    // eslint-disable-next-line prefer-rest-params -- Effect's Pipeable idiom
+    return pipeArguments(this, arguments)
   }
 }

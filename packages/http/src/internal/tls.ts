@@ -5,8 +5,8 @@
  *
  * @internal
  */
-import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Crypto from "node:crypto"
 import * as Tls from "node:tls"
 import type { Options } from "../IocmHttp.js"
@@ -119,16 +119,16 @@ export interface ConnectTls {
  *
  * @internal
  */
-export const makeConnectOptions = (input: TlsInput): Either.Either<ConnectTls, Issue> => {
+export const makeConnectOptions = (input: TlsInput): Result.Result<ConnectTls, Issue> => {
   const minVersion = input.minVersion ?? "TLSv1.2"
   if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") {
-    return Either.left({ option: "minVersion", reason: `must be "TLSv1.2" or "TLSv1.3"` })
+    return Result.fail({ option: "minVersion", reason: `must be "TLSv1.2" or "TLSv1.3"` })
   }
   if (input.serverName !== undefined && input.serverName.trim() === "") {
-    return Either.left({ option: "serverName", reason: "must not be empty" })
+    return Result.fail({ option: "serverName", reason: "must not be empty" })
   }
   if (input.verifyHostname === false && input.ca === undefined) {
-    return Either.left({
+    return Result.fail({
       option: "verifyHostname",
       reason: "false needs ca: without the name check, Node's public roots would accept a certificate issued " +
         "to any web site; trust only the platform's CA"
@@ -140,10 +140,10 @@ export const makeConnectOptions = (input: TlsInput): Either.Either<ConnectTls, I
       .map(toBuffer)
   if (ca !== undefined) {
     if (ca.length === 0) {
-      return Either.left({ option: "ca", reason: "an empty list trusts nothing; leave ca out to use Node's roots" })
+      return Result.fail({ option: "ca", reason: "an empty list trusts nothing; leave ca out to use Node's roots" })
     }
     const issue = validateCa(ca)
-    if (issue !== undefined) return Either.left(issue)
+    if (issue !== undefined) return Result.fail(issue)
   }
   const passphrase = input.passphrase === undefined ? undefined : Redacted.value(input.passphrase)
   const cert = input.cert === undefined ? undefined : toBuffer(input.cert)
@@ -154,7 +154,7 @@ export const makeConnectOptions = (input: TlsInput): Either.Either<ConnectTls, I
   if (ca !== undefined) context.ca = ca
   if (pfx !== undefined) {
     if (cert !== undefined || key !== undefined) {
-      return Either.left({
+      return Result.fail({
         option: "pfx",
         reason: "give the client identity either as pfx or as cert and key, not both"
       })
@@ -163,13 +163,13 @@ export const makeConnectOptions = (input: TlsInput): Either.Either<ConnectTls, I
     if (passphrase !== undefined) context.passphrase = passphrase
   } else if (cert !== undefined || key !== undefined) {
     if (cert === undefined) {
-      return Either.left({ option: "cert", reason: "a private key was given without its client certificate" })
+      return Result.fail({ option: "cert", reason: "a private key was given without its client certificate" })
     }
     if (key === undefined) {
-      return Either.left({ option: "key", reason: "a client certificate was given without its private key" })
+      return Result.fail({ option: "key", reason: "a client certificate was given without its private key" })
     }
     const issue = validatePemIdentity(cert, key, passphrase)
-    if (issue !== undefined) return Either.left(issue)
+    if (issue !== undefined) return Result.fail(issue)
     context.cert = cert
     context.key = key
     if (passphrase !== undefined) context.passphrase = passphrase
@@ -183,7 +183,7 @@ export const makeConnectOptions = (input: TlsInput): Either.Either<ConnectTls, I
     if (pfx !== undefined) {
       const message = cause instanceof Error ? cause.message : ""
       if (/mac verify failure/i.test(message)) {
-        return Either.left({
+        return Result.fail({
           option: "passphrase",
           reason: passphrase === undefined
             ? "the PKCS#12 file is protected by a passphrase and none was given"
@@ -191,23 +191,23 @@ export const makeConnectOptions = (input: TlsInput): Either.Either<ConnectTls, I
         })
       }
       if (errorCode(cause) === "ERR_CRYPTO_UNSUPPORTED_OPERATION" || /unsupported/i.test(message)) {
-        return Either.left({
+        return Result.fail({
           option: "pfx",
           reason: "the PKCS#12 file is encrypted with a legacy cipher (such as RC2-40) that OpenSSL 3 no longer " +
             "reads; re-encrypt it: openssl pkcs12 -legacy -in old.p12 -nodes -out id.pem && " +
             "openssl pkcs12 -export -in id.pem -out new.p12"
         })
       }
-      return Either.left({ option: "pfx", reason: "not a valid PKCS#12 (.p12/.pfx) file" })
+      return Result.fail({ option: "pfx", reason: "not a valid PKCS#12 (.p12/.pfx) file" })
     }
     const code = errorCode(cause)
-    return Either.left({
+    return Result.fail({
       option: cert !== undefined ? "cert" : "ca",
       reason: `the TLS settings were rejected${code === undefined ? "" : ` (${code})`}`
     })
   }
 
-  return Either.right({
+  return Result.succeed({
     secureContext,
     rejectUnauthorized: true,
     ...(input.serverName === undefined ? {} : { servername: input.serverName }),
