@@ -7,7 +7,6 @@
  */
 import type { TokenSet } from "@iocm/core/TokenSet"
 import * as Config from "effect/Config"
-import type { ConfigError } from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -40,12 +39,12 @@ export interface RefreshPolicy {
  * @category Models
  */
 export interface Options {
-  readonly refreshLead?: Duration.DurationInput | undefined
-  readonly jitter?: Duration.DurationInput | undefined
-  readonly forcedWindow?: Duration.DurationInput | undefined
-  readonly retryBase?: Duration.DurationInput | undefined
-  readonly retryCap?: Duration.DurationInput | undefined
-  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly refreshLead?: Duration.Input | undefined
+  readonly jitter?: Duration.Input | undefined
+  readonly forcedWindow?: Duration.Input | undefined
+  readonly retryBase?: Duration.Input | undefined
+  readonly retryCap?: Duration.Input | undefined
+  readonly requestTimeout?: Duration.Input | undefined
 }
 
 /**
@@ -64,11 +63,12 @@ export const defaults: RefreshPolicy = {
   requestTimeout: Duration.seconds(30)
 }
 
-const nonNegative = (input: Duration.DurationInput | undefined, fallback: Duration.Duration): Duration.Duration => {
+const nonNegative = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration => {
   if (input === undefined || ((typeof input === "number" || typeof input === "bigint") && input < 0)) return fallback
-  return Option.match(Duration.decodeUnknown(input), {
+  // A negative duration (such as "-5 seconds") counts as zero, as Effect 3's durations did.
+  return Option.match(Duration.fromInput(input), {
     onNone: () => fallback,
-    onSome: (duration) => Duration.isFinite(duration) ? duration : fallback
+    onSome: (duration) => Duration.isFinite(duration) ? Duration.max(duration, Duration.zero) : fallback
   })
 }
 
@@ -108,14 +108,14 @@ export const make = (options: Options | RefreshPolicy = {}): RefreshPolicy => {
  * @since 0.1.0
  * @category Constructors
  */
-export const config: Effect.Effect<RefreshPolicy, ConfigError> = Effect.map(
+export const config: Effect.Effect<RefreshPolicy, Config.ConfigError> = Effect.map(
   Config.all({
-    refreshLead: Config.option(Config.duration("IOCM_REFRESH_LEAD")),
-    jitter: Config.option(Config.duration("IOCM_REFRESH_JITTER")),
-    forcedWindow: Config.option(Config.duration("IOCM_FORCED_WINDOW")),
-    retryBase: Config.option(Config.duration("IOCM_RETRY_BASE")),
-    retryCap: Config.option(Config.duration("IOCM_RETRY_CAP")),
-    requestTimeout: Config.option(Config.duration("IOCM_REQUEST_TIMEOUT"))
+    refreshLead: Config.option(Config.Duration("IOCM_REFRESH_LEAD")),
+    jitter: Config.option(Config.Duration("IOCM_REFRESH_JITTER")),
+    forcedWindow: Config.option(Config.Duration("IOCM_FORCED_WINDOW")),
+    retryBase: Config.option(Config.Duration("IOCM_RETRY_BASE")),
+    retryCap: Config.option(Config.Duration("IOCM_RETRY_CAP")),
+    requestTimeout: Config.option(Config.Duration("IOCM_REQUEST_TIMEOUT"))
   }),
   (options) =>
     make({

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type * as IocmError from "@iocm/core/IocmError"
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 
 /**
@@ -24,7 +25,7 @@ export class ExpiredOnArrival extends Schema.TaggedError<ExpiredOnArrival>("@ioc
     expiresIn: Schema.Number,
     /** How long the request took, milliseconds. */
     latencyMillis: Schema.Number,
-    retryable: Schema.Boolean.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => true))
+    retryable: Schema.Boolean.pipe(Schema.withConstructorDefault(Effect.succeed(true)))
   }
 ) {
   /** @since 0.1.0 */

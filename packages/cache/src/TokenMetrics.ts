@@ -1,28 +1,27 @@
 /**
- * The metrics `TokenService` records. They are keyed by name and tags only (no description, default
- * options), so `Metric.counter("iocm_token_refresh_total")` elsewhere reads the same metric.
+ * The metrics `TokenService` records. They are keyed by name and attributes only (no description,
+ * default options), so `Metric.counter("iocm_token_refresh_total")` elsewhere reads the same metric.
  *
  * @since 0.1.0
  */
 import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
 
 /**
- * Refresh attempts, tagged `outcome` (`success`, or the error's tag such as `TransportError`) and
- * `reason` (see `TokenEvent.Reason`).
+ * Refresh attempts, with the attributes `outcome` (`success`, or the error's tag such as
+ * `TransportError`) and `reason` (see `TokenEvent.Reason`).
  *
  * @since 0.1.0
  * @category Metrics
  */
-export const refreshTotal: Metric.Metric.Counter<number> = Metric.counter("iocm_token_refresh_total")
+export const refreshTotal: Metric.Counter<number> = Metric.counter("iocm_token_refresh_total")
 
 /**
- * Login attempts, tagged `outcome` and `reason` like `refreshTotal`.
+ * Login attempts, with the attributes `outcome` and `reason` like `refreshTotal`.
  *
  * @since 0.1.0
  * @category Metrics
  */
-export const loginTotal: Metric.Metric.Counter<number> = Metric.counter("iocm_token_login_total")
+export const loginTotal: Metric.Counter<number> = Metric.counter("iocm_token_login_total")
 
 /**
  * Boundaries of `refreshDuration`, seconds: 5 ms to about 41 s, doubling.
@@ -30,22 +29,22 @@ export const loginTotal: Metric.Metric.Counter<number> = Metric.counter("iocm_to
  * @since 0.1.0
  * @category Metrics
  */
-export const refreshDurationBoundaries: MetricBoundaries.MetricBoundaries = MetricBoundaries.exponential({
+export const refreshDurationBoundaries: ReadonlyArray<number> = Metric.exponentialBoundaries({
   start: 0.005,
   factor: 2,
   count: 14
 })
 
 /**
- * Duration of each login and refresh request in seconds, tagged `operation` (`login` or `refresh`).
+ * Duration of each login and refresh request in seconds, with the attribute `operation` (`login` or
+ * `refresh`).
  *
  * @since 0.1.0
  * @category Metrics
  */
-export const refreshDuration: Metric.Metric.Histogram<number> = Metric.histogram(
-  "iocm_token_refresh_duration_seconds",
-  refreshDurationBoundaries
-)
+export const refreshDuration: Metric.Histogram<number> = Metric.histogram("iocm_token_refresh_duration_seconds", {
+  boundaries: refreshDurationBoundaries
+})
 
 /**
  * Seconds until the current access token expires, set at every change and every wake-up of the
@@ -54,4 +53,4 @@ export const refreshDuration: Metric.Metric.Histogram<number> = Metric.histogram
  * @since 0.1.0
  * @category Metrics
  */
-export const secondsToExpiry: Metric.Metric.Gauge<number> = Metric.gauge("iocm_token_seconds_to_expiry")
+export const secondsToExpiry: Metric.Gauge<number> = Metric.gauge("iocm_token_seconds_to_expiry")

@@ -14,14 +14,14 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as IocmAuth from "@iocm/core/IocmAuth"
 import * as PlatformConfig from "@iocm/core/PlatformConfig"
 import type { TokenSet } from "@iocm/core/TokenSet"
-import type { ConfigError } from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -82,7 +82,7 @@ export interface Service {
  * @since 0.1.0
  * @category Tags
  */
-export class TokenService extends Context.Tag("@iocm/cache/TokenService")<TokenService, Service>() {}
+export class TokenService extends Context.Service<TokenService, Service>()("@iocm/cache/TokenService") {}
 
 /**
  * Builds the service in the current scope; closing the scope interrupts its background fiber and
@@ -113,7 +113,7 @@ export const make: (
  */
 export const layer = (
   policy?: RefreshPolicy.Options | RefreshPolicy.RefreshPolicy | undefined
-): Layer.Layer<TokenService, never, IocmAuth.IocmAuth | TokenStore> => Layer.scoped(TokenService, make(policy))
+): Layer.Layer<TokenService, never, IocmAuth.IocmAuth | TokenStore> => Layer.effect(TokenService, make(policy))
 
 /**
  * The service with its policy read through `Config` (see `RefreshPolicy.config`).
@@ -121,7 +121,7 @@ export const layer = (
  * @since 0.1.0
  * @category Layers
  */
-export const layerConfig: Layer.Layer<TokenService, ConfigError, IocmAuth.IocmAuth | TokenStore> = Layer.scoped(
+export const layerConfig: Layer.Layer<TokenService, Config.ConfigError, IocmAuth.IocmAuth | TokenStore> = Layer.effect(
   TokenService,
   Effect.flatMap(RefreshPolicy.config, make)
 )
@@ -205,10 +205,11 @@ export const authenticatedWith = (
  *
  * @example
  * ```ts
- * import { HttpClient, HttpClientRequest } from "@effect/platform"
  * import { TokenService } from "@iocm/cache"
  * import { PlatformConfig, Wire } from "@iocm/core"
  * import { Effect } from "effect"
+ * import * as HttpClient from "effect/http/HttpClient"
+ * import * as HttpClientRequest from "effect/http/HttpClientRequest"
  *
  * const devices = Effect.gen(function*() {
  *   const config = yield* PlatformConfig.PlatformConfig
@@ -231,7 +232,7 @@ export const authenticated = <E, R>(
     (request) =>
       Effect.flatMap(request, (request) =>
         // One context read per request; nothing is rebuilt.
-        Effect.contextWithEffect((context: Context.Context<TokenService | PlatformConfig.PlatformConfig>) =>
+        Effect.contextWith((context: Context.Context<TokenService | PlatformConfig.PlatformConfig>) =>
           internalAuthenticated.execute(
             client,
             Context.get(context, TokenService),
@@ -245,9 +246,9 @@ export const authenticated = <E, R>(
 /**
  * Replaces the `HttpClient` in the context with its authenticated version (see `authenticated`),
  * bound to the `TokenService` and `PlatformConfig` of the layer's context. As
- * `HttpClient.HttpClient` can only fail with `HttpClientError`, a `TokenError` surfaces as a
- * `RequestError` with reason `"Transport"` whose `cause` is the `TokenError`; use `authenticated`
- * to keep it typed.
+ * `HttpClient.HttpClient` can only fail with `HttpClientError`, a `TokenError` surfaces as an
+ * `HttpClientError` with a `TransportError` reason whose `cause` is the `TokenError`; use
+ * `authenticated` to keep it typed.
  *
  * @since 0.1.0
  * @category Layers
@@ -269,11 +270,8 @@ export const layerAuthenticatedClient: Layer.Layer<
             Effect.mapError((error) =>
               HttpClientError.isHttpClientError(error)
                 ? error
-                : new HttpClientError.RequestError({
-                  request,
-                  reason: "Transport",
-                  cause: error,
-                  description: error.message
+                : new HttpClientError.HttpClientError({
+                  reason: new HttpClientError.TransportError({ request, cause: error, description: error.message })
                 })
             )
           )),

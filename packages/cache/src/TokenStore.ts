@@ -5,7 +5,7 @@
  * platform allows only one valid access token per app.
  *
  * A shared store implements `get` and `set` over the encoded `StoredToken` (it is a Schema, so
- * `Schema.encode(StoredToken)` gives plain JSON) and `withLock`, a fleet-wide critical section
+ * `Schema.encodeEffect(StoredToken)` gives plain JSON) and `withLock`, a fleet-wide critical section
  * around each login or refresh. Inside the lock `TokenService` reads the store first and adopts a
  * token another process has already obtained instead of asking the platform again.
  *
@@ -29,7 +29,7 @@ import * as Schema from "effect/Schema"
  */
 export class StoredToken extends Schema.Class<StoredToken>("@iocm/cache/StoredToken")({
   tokens: TokenSet,
-  generation: Schema.Int.pipe(Schema.nonNegative())
+  generation: Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 }) {}
 
 /**
@@ -42,9 +42,9 @@ export class StoredToken extends Schema.Class<StoredToken>("@iocm/cache/StoredTo
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@iocm/cache/TokenStoreError")(
   "TokenStoreError",
   {
-    operation: Schema.Literal("get", "set", "lock"),
+    operation: Schema.Literals(["get", "set", "lock"]),
     description: Schema.String,
-    cause: Schema.optional(Schema.Defect)
+    cause: Schema.optional(Schema.Defect())
   }
 ) {
   /** @since 0.1.0 */
@@ -77,7 +77,7 @@ export interface Service {
  * @since 0.1.0
  * @category Tags
  */
-export class TokenStore extends Context.Tag("@iocm/cache/TokenStore")<TokenStore, Service>() {}
+export class TokenStore extends Context.Service<TokenStore, Service>()("@iocm/cache/TokenStore") {}
 
 /**
  * An in-memory store over a `Ref`, optionally seeded.
@@ -86,7 +86,7 @@ export class TokenStore extends Context.Tag("@iocm/cache/TokenStore")<TokenStore
  * @category Constructors
  */
 export const makeMemory = (initial?: StoredToken | undefined): Effect.Effect<Service> =>
-  Effect.map(Ref.make(Option.fromNullable(initial)), (ref) => ({
+  Effect.map(Ref.make(Option.fromNullishOr(initial)), (ref) => ({
     get: Ref.get(ref),
     set: (token: StoredToken) => Ref.set(ref, Option.some(token))
   }))

@@ -2,12 +2,12 @@
  * `TokenService` and the authenticated client against `@iocm/simulator` over HTTPS with mutual
  * TLS, on the real clock.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { IocmAuth, PlatformConfig, Wire } from "@iocm/core"
 import { IocmHttp } from "@iocm/http"
 import { Simulator } from "@iocm/simulator"
 import { ConfigProvider, Effect, Fiber, Layer, Stream } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
 import * as path from "node:path"
 import type * as RefreshPolicy from "../src/RefreshPolicy.js"
 import type * as TokenEvent from "../src/TokenEvent.js"
@@ -17,7 +17,7 @@ import * as Readme from "./examples/Readme.js"
 
 /** The simulator, and on top of it the whole client stack: HTTPS with mTLS, IocmAuth, TokenService. */
 const stack = (options: Simulator.SimulatorOptions, policy?: RefreshPolicy.Options) =>
-  Layer.unwrapEffect(Effect.gen(function*() {
+  Layer.unwrap(Effect.gen(function*() {
     const sim = yield* Simulator.Simulator
     const http = IocmHttp.layer({ ca: sim.ca, cert: sim.clientCert, key: sim.clientKey })
     const config = PlatformConfig.layer({ baseUrl: sim.baseUrl, appId: sim.app.appId, secret: sim.app.secret })
@@ -103,19 +103,19 @@ describe("TokenService against the simulator", () => {
     Effect.gen(function*() {
       const sim = yield* Simulator.Simulator
       const fixture = (name: string) => path.join(Simulator.fixturesDirectory, name)
-      const provider = ConfigProvider.fromMap(
-        new Map([
-          ["IOCM_BASE_URL", sim.baseUrl],
-          ["IOCM_APP_ID", sim.app.appId],
-          ["IOCM_SECRET", Simulator.demoApp.secret],
-          ["IOCM_CA_FILE", fixture("ca.pem")],
-          ["IOCM_CERT_FILE", fixture("client.pem")],
-          ["IOCM_KEY_FILE", fixture("client-key.pem")]
-        ])
-      )
-      const body = yield* Effect.zipRight(Readme.whoAmI, Readme.listDevices).pipe(
+      const provider = ConfigProvider.fromEnv({
+        env: {
+          IOCM_BASE_URL: sim.baseUrl,
+          IOCM_APP_ID: sim.app.appId,
+          IOCM_SECRET: Simulator.demoApp.secret,
+          IOCM_CA_FILE: fixture("ca.pem"),
+          IOCM_CERT_FILE: fixture("client.pem"),
+          IOCM_KEY_FILE: fixture("client-key.pem")
+        }
+      })
+      const body = yield* Effect.andThen(Readme.whoAmI, Readme.listDevices).pipe(
         Effect.provide(Readme.MainLive),
-        Effect.withConfigProvider(provider)
+        Effect.provideService(ConfigProvider.ConfigProvider, provider)
       )
       assert.deepStrictEqual(body, { totalCount: 0, pageNo: 0, pageSize: 10, devices: [] })
     }).pipe(Effect.provide(Simulator.layer({ tls: { mutual: true } }))))
@@ -128,7 +128,7 @@ describe("TokenService against the simulator", () => {
         const service = yield* TokenService.TokenService
         const api = yield* client
         const events: Array<TokenEvent.TokenEvent> = []
-        const listener = yield* Effect.fork(
+        const listener = yield* Effect.forkChild(
           Stream.runForEach(service.changes, (event) => Effect.sync(() => events.push(event)))
         )
         yield* Effect.sleep("50 millis")

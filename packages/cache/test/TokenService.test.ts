@@ -2,7 +2,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { IocmAuth, IocmError } from "@iocm/core"
 import {
   Cause,
-  Chunk,
   Clock,
   Duration,
   Effect,
@@ -14,9 +13,9 @@ import {
   Random,
   Redacted,
   Ref,
-  Stream,
-  TestClock
+  Stream
 } from "effect"
+import * as TestClock from "effect/testing/TestClock"
 import * as RefreshPolicy from "../src/RefreshPolicy.js"
 import * as TokenEvent from "../src/TokenEvent.js"
 import * as TokenMetrics from "../src/TokenMetrics.js"
@@ -36,16 +35,29 @@ const build = (
 ) =>
   TokenService.make(policy).pipe(
     Effect.provide(Layer.merge(fake.layer, store)),
-    Effect.withRandom(Random.make("iocm"))
+    Random.withSeed("iocm")
   )
 
 const value = (token: TokenService.AccessToken) => Redacted.value(token.token)
 
+/** A `Random` that always draws `draw`. */
+const fixedRandom = (draw: number): Random.Random => ({
+  nextDoubleUnsafe: () => draw,
+  nextIntUnsafe: () => Math.floor(draw * Number.MAX_SAFE_INTEGER)
+})
+
 /** Lets forked fibers run without moving the clock. */
-const settle = Effect.forEach(Array.from({ length: 20 }), () => Effect.yieldNow(), { discard: true })
+const settle = Effect.forEach(Array.from({ length: 20 }), () => Effect.yieldNow, { discard: true })
+
+/**
+ * Lets forked fibers reach their next wait, then moves the clock. Effect 4's `TestClock.adjust`
+ * does not wait for them (Effect 3's did): a caller resumed by the worker runs before the worker
+ * has scheduled its next wake-up.
+ */
+const adjust = (duration: Duration.Input) => Effect.andThen(settle, TestClock.adjust(duration))
 
 describe("TokenService.get", () => {
-  it.scoped("logs in on the first call, then serves the token with no I/O", () =>
+  it.effect("logs in on the first call, then serves the token with no I/O", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const service = yield* build(fake)
@@ -53,7 +65,7 @@ describe("TokenService.get", () => {
       assert.strictEqual(value(first), "at-1")
       assert.strictEqual(first.generation, 1)
       assert.strictEqual(first.expiresAt, seconds(3600))
-      yield* TestClock.adjust(minutes(40))
+      yield* adjust(minutes(40))
       for (let i = 0; i < 1000; i++) {
         const again = yield* service.get
         assert.strictEqual(again, first)
@@ -62,7 +74,7 @@ describe("TokenService.get", () => {
       assert.strictEqual(fake.refreshes(), 0)
     }))
 
-  it.scoped("10 000 concurrent callers on an expired token: exactly one request, one token for all", () =>
+  it.effect("10 000 concurrent callers on an expired token: exactly one request, one token for all", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "1 second" })
       // A stored token that expired an hour ago, whose refresh token is still good.
@@ -72,11 +84,11 @@ describe("TokenService.get", () => {
         tokens: FakeAuth.tokenSet({ accessToken: "old", refreshToken: "rt-old", issuedAt: minutes(60) })
       })
       const service = yield* build(fake, {}, TokenStore.layerMemoryFrom(expired))
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.forEach(Array.from({ length: 10_000 }), () => service.get, { concurrency: "unbounded" })
       )
       yield* settle
-      yield* TestClock.adjust("1 second")
+      yield* adjust("1 second")
       const tokens = yield* Fiber.join(fiber)
       assert.strictEqual(fake.refreshes(), 1)
       assert.strictEqual(fake.logins(), 0)
@@ -88,33 +100,33 @@ describe("TokenService.get", () => {
       assert.isTrue(tokens.every((token) => token === first))
     }))
 
-  it.scoped("a cold herd shares one login", () =>
+  it.effect("a cold herd shares one login", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "2 seconds" })
       const service = yield* build(fake)
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.forEach(Array.from({ length: 1000 }), () => service.get, { concurrency: "unbounded" })
       )
       yield* settle
-      yield* TestClock.adjust("2 seconds")
+      yield* adjust("2 seconds")
       const tokens = yield* Fiber.join(fiber)
       assert.strictEqual(fake.logins(), 1)
       assert.strictEqual(fake.maxInFlight(), 1)
       assert.isTrue(tokens.every((token) => value(token) === "at-1"))
     }))
 
-  it.scoped("interrupting the first waiter does not cancel the shared login", () =>
+  it.effect("interrupting the first waiter does not cancel the shared login", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "1 second" })
       const service = yield* build(fake)
-      const first = yield* Effect.fork(service.get)
+      const first = yield* Effect.forkChild(service.get)
       yield* settle
-      const others = yield* Effect.fork(
+      const others = yield* Effect.forkChild(
         Effect.forEach(Array.from({ length: 5 }), () => service.get, { concurrency: "unbounded" })
       )
       yield* settle
       yield* Fiber.interrupt(first)
-      yield* TestClock.adjust("1 second")
+      yield* adjust("1 second")
       const tokens = yield* Fiber.join(others)
       assert.deepStrictEqual(tokens.map(value), ["at-1", "at-1", "at-1", "at-1", "at-1"])
       assert.strictEqual(fake.logins(), 1)
@@ -126,7 +138,7 @@ describe("TokenService.get", () => {
   // is interrupted right there. Whatever the point, the next caller must get a token.
   const burn = (n: number): Effect.Effect<void> => {
     let effect: Effect.Effect<void> = Effect.void
-    for (let i = 0; i < n; i++) effect = Effect.zipRight(effect, Effect.void)
+    for (let i = 0; i < n; i++) effect = Effect.andThen(effect, Effect.void)
     return effect
   }
   const warm = (service: TokenService.Service) => Effect.asVoid(service.get)
@@ -142,40 +154,40 @@ describe("TokenService.get", () => {
     ["invalidate", warm, (service) => service.invalidate(1)]
   ]
   for (const [name, prepare, victim] of victims) {
-    it.scoped(`a caller of ${name} interrupted at any point never strands the flight`, () =>
+    it.effect(`a caller of ${name} interrupted at any point never strands the flight`, () =>
       Effect.gen(function*() {
         const stranded: Array<number> = []
         for (let n = 960; n < 1080; n++) {
           yield* Effect.scoped(Effect.gen(function*() {
             const fake = FakeAuth.make({ latency: "100 millis" })
             const service = yield* build(fake)
-            const prepared = yield* Effect.fork(prepare(service))
+            const prepared = yield* Effect.forkChild(prepare(service))
             yield* settle
-            yield* TestClock.adjust("100 millis")
+            yield* adjust("100 millis")
             yield* Fiber.join(prepared)
-            const caller = yield* Effect.fork(Effect.zipRight(burn(n), victim(service)))
-            yield* Effect.yieldNow()
+            const caller = yield* Effect.forkChild(Effect.andThen(burn(n), victim(service)))
+            yield* Effect.yieldNow
             yield* Fiber.interrupt(caller)
-            const next = yield* Effect.fork(service.get)
+            const next = yield* Effect.forkChild(service.get)
             yield* settle
-            yield* TestClock.adjust("1 second")
-            if (Option.isNone(yield* Fiber.poll(next))) stranded.push(n)
+            yield* adjust("1 second")
+            if (next.pollUnsafe() === undefined) stranded.push(n)
           }))
         }
         assert.deepStrictEqual(stranded, [])
       }), 120_000)
   }
 
-  it.scoped("a caller that times out does not poison the flight", () =>
+  it.effect("a caller that times out does not poison the flight", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "5 seconds" })
       const service = yield* build(fake)
-      const impatient = yield* Effect.fork(Effect.timeoutOption(service.get, "1 second"))
-      const patient = yield* Effect.fork(service.get)
+      const impatient = yield* Effect.forkChild(Effect.timeoutOption(service.get, "1 second"))
+      const patient = yield* Effect.forkChild(service.get)
       yield* settle
-      yield* TestClock.adjust("1 second")
+      yield* adjust("1 second")
       assert.isTrue(Option.isNone(yield* Fiber.join(impatient)))
-      yield* TestClock.adjust("4 seconds")
+      yield* adjust("4 seconds")
       assert.strictEqual(value(yield* Fiber.join(patient)), "at-1")
       assert.strictEqual(fake.logins(), 1)
       assert.strictEqual(value(yield* service.get), "at-1")
@@ -183,17 +195,17 @@ describe("TokenService.get", () => {
 })
 
 describe("TokenService background refresh", () => {
-  it.scoped("fires inside the lead window, and get does no I/O before it", () =>
+  it.effect("fires inside the lead window, and get does no I/O before it", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const service = yield* build(fake)
       yield* service.get
       // lead 10 min, jitter up to 2 min: due between 48 and 50 minutes.
-      yield* TestClock.adjust(minutes(47))
+      yield* adjust(minutes(47))
       const before = yield* service.get
       assert.strictEqual(before.generation, 1)
       assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login"])
-      yield* TestClock.adjust(minutes(3))
+      yield* adjust(minutes(3))
       assert.strictEqual(fake.refreshes(), 1)
       const refreshedAt = fake.calls[1]!.at
       assert.isTrue(refreshedAt >= minutes(48) && refreshedAt <= minutes(50), `refreshed at ${refreshedAt}`)
@@ -203,37 +215,37 @@ describe("TokenService background refresh", () => {
       assert.strictEqual(after.generation, 2)
       assert.strictEqual(after.expiresAt, refreshedAt + seconds(3600))
       // ...and keeps doing so, once per token: every 48 to 50 minutes, so 7 times in 350 minutes.
-      yield* TestClock.adjust(minutes(60 * 5))
+      yield* adjust(minutes(60 * 5))
       assert.strictEqual(fake.refreshes(), 7)
       assert.strictEqual(fake.logins(), 1)
     }))
 
-  it.scoped("counts expiry from when the request was sent, not when the answer arrived", () =>
+  it.effect("counts expiry from when the request was sent, not when the answer arrived", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "20 seconds" })
       const service = yield* build(fake, { jitter: 0, requestTimeout: "1 minute" })
-      const fiber = yield* Effect.fork(service.get)
+      const fiber = yield* Effect.forkChild(service.get)
       yield* settle
-      yield* TestClock.adjust("20 seconds")
+      yield* adjust("20 seconds")
       const token = yield* Fiber.join(fiber)
       assert.strictEqual(token.expiresAt, seconds(3600))
-      yield* TestClock.adjust(minutes(50) - seconds(20) - 1)
+      yield* adjust(minutes(50) - seconds(20) - 1)
       assert.strictEqual(fake.refreshes(), 0)
-      yield* TestClock.adjust(1)
+      yield* adjust(1)
       assert.strictEqual(fake.refreshes(), 1)
     }))
 
-  it.scoped("the jitter comes from Random: the same seed gives the same schedule", () =>
+  it.effect("the jitter comes from Random: the same seed gives the same schedule", () =>
     Effect.gen(function*() {
       const schedule = (seed: string) =>
         Effect.gen(function*() {
           const fake = FakeAuth.make()
           const service = yield* TokenService.make().pipe(
             Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory)),
-            Effect.withRandom(Random.make(seed))
+            Random.withSeed(seed)
           )
           yield* service.get
-          yield* TestClock.adjust(minutes(50))
+          yield* adjust(minutes(50))
           const at = fake.calls[1]!.at
           yield* TestClock.setTime(0)
           return at
@@ -245,10 +257,10 @@ describe("TokenService background refresh", () => {
         const fake = FakeAuth.make()
         const service = yield* TokenService.make().pipe(
           Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory)),
-          Effect.withRandom(Random.fixed([0.5]))
+          Effect.provideService(Random.Random, fixedRandom(0.5))
         )
         yield* service.get
-        yield* TestClock.adjust(minutes(50))
+        yield* adjust(minutes(50))
         return fake.calls[1]!.at
       }).pipe(Effect.scoped)
       assert.strictEqual(fixed, minutes(50) - minutes(1))
@@ -256,19 +268,19 @@ describe("TokenService background refresh", () => {
 })
 
 describe("TokenService failures", () => {
-  it.scoped("a refresh failing while the token is valid: the old token is served, attempts back off", () =>
+  it.effect("a refresh failing while the token is valid: the old token is served, attempts back off", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.refresh = () => FakeAuth.fail(FakeAuth.transport())
       const service = yield* build(fake, { jitter: 0 })
       const first = yield* service.get
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       assert.strictEqual(fake.refreshes(), 1)
       // Every get is served at once with the still-valid token.
       for (let i = 0; i < 100; i++) {
         assert.strictEqual(yield* service.get, first)
       }
-      yield* TestClock.adjust(minutes(9) + seconds(29))
+      yield* adjust(minutes(9) + seconds(29))
       const attempts = fake.calls.filter((call) => call.operation === "refresh").map((call) => call.at)
       // Back-off: exponential from 500 ms, capped at 30 s, never below 500 ms: no storm.
       const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!)
@@ -282,17 +294,17 @@ describe("TokenService failures", () => {
       assert.strictEqual(fake.logins(), 1)
     }))
 
-  it.scoped("a back-off never outlasts the token: the last retry comes at expiry at the latest", () =>
+  it.effect("a back-off never outlasts the token: the last retry comes at expiry at the latest", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.refresh = () => FakeAuth.fail(FakeAuth.transport())
       const service = yield* build(fake, { jitter: 0 })
       yield* service.get
       // Refreshes fail from the lead window to expiry; the platform recovers 1 s before expiry.
-      yield* TestClock.adjust(seconds(3599))
+      yield* adjust(seconds(3599))
       fake.refresh = () => FakeAuth.ok()
       const atExpiry = fake.calls.filter((call) => call.operation === "refresh").length
-      yield* TestClock.adjust(seconds(1))
+      yield* adjust(seconds(1))
       yield* settle
       const after = yield* service.get
       assert.strictEqual(value(after), "at-2")
@@ -301,27 +313,27 @@ describe("TokenService failures", () => {
       assert.strictEqual(refreshes.at(-1)!.at, seconds(3600))
     }))
 
-  it.scoped("inside the forced window callers wait for the attempt, then get the still-valid token", () =>
+  it.effect("inside the forced window callers wait for the attempt, then get the still-valid token", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "2 seconds" })
       fake.refresh = () => FakeAuth.fail(FakeAuth.internal())
       const service = yield* build(fake, { jitter: 0, forcedWindow: "30 seconds", refreshLead: "20 seconds" })
-      const loginFiber = yield* Effect.fork(service.get)
+      const loginFiber = yield* Effect.forkChild(service.get)
       yield* settle
-      yield* TestClock.adjust("2 seconds")
+      yield* adjust("2 seconds")
       const first = yield* Fiber.join(loginFiber)
       // forced window = min(30 s, lead 20 s): from 3580 s. The proactive refresh starts at 3580 s too.
-      yield* TestClock.adjust(seconds(3580) - seconds(2) + 1)
+      yield* adjust(seconds(3580) - seconds(2) + 1)
       assert.strictEqual(fake.refreshes(), 1)
-      const waiting = yield* Effect.fork(service.get)
+      const waiting = yield* Effect.forkChild(service.get)
       yield* settle
-      assert.isNull(yield* Fiber.poll(waiting).pipe(Effect.map(Option.getOrNull)))
-      yield* TestClock.adjust("2 seconds")
+      assert.isUndefined(waiting.pollUnsafe())
+      yield* adjust("2 seconds")
       assert.strictEqual(yield* Fiber.join(waiting), first)
       assert.strictEqual(fake.refreshes(), 1)
     }))
 
-  it.scoped("with no valid token, a failure is served to callers only for its back-off", () =>
+  it.effect("with no valid token, a failure is served to callers only for its back-off", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.login = (n) => n <= 2 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
@@ -333,32 +345,32 @@ describe("TokenService failures", () => {
       assert.strictEqual(again, error)
       assert.strictEqual(fake.logins(), 1)
       // The worker retries after the back-off (it fails again), then again (it succeeds).
-      yield* TestClock.adjust("1 second")
+      yield* adjust("1 second")
       assert.strictEqual(fake.logins(), 2)
-      yield* TestClock.adjust("1 second")
+      yield* adjust("1 second")
       assert.strictEqual(fake.logins(), 3)
       assert.strictEqual(value(yield* service.get), "at-1")
       assert.strictEqual(fake.logins(), 3)
     }))
 
-  it.scoped("RefreshTokenRejected: the refresh token is dropped and exactly one login follows", () =>
+  it.effect("RefreshTokenRejected: the refresh token is dropped and exactly one login follows", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.refresh = (n) => n === 1 ? FakeAuth.fail(FakeAuth.rejected()) : FakeAuth.ok()
       const service = yield* build(fake, { jitter: 0 })
       yield* service.get
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login"])
       const token = yield* service.get
       assert.strictEqual(value(token), "at-2")
       assert.strictEqual(token.generation, 2)
       // The next refresh uses the refresh token of that login.
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       assert.strictEqual(fake.calls[3]?.refreshToken, "rt-2")
       assert.strictEqual(fake.logins(), 2)
     }))
 
-  it.scoped("RefreshTokenRejected then a failing login: callers get the login's error, once", () =>
+  it.effect("RefreshTokenRejected then a failing login: callers get the login's error, once", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.login = (n) => n === 1 ? FakeAuth.ok() : FakeAuth.fail(FakeAuth.internal())
@@ -370,29 +382,29 @@ describe("TokenService failures", () => {
       assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login"])
       // The refused refresh token is gone: the retry goes straight to login.
       assert.isTrue(Option.isNone(Option.flatMap(yield* service.current, (tokens) => tokens.refreshToken)))
-      yield* TestClock.adjust("10 seconds")
+      yield* adjust("10 seconds")
       assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login", "login"])
       // Meanwhile the still-valid token is served.
       assert.strictEqual(yield* service.get, first)
     }))
 
-  it.scoped("a missing refresh token, or one past its lifetime, leads to a login", () =>
+  it.effect("a missing refresh token, or one past its lifetime, leads to a login", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ refreshTokenLifetime: "90 minutes" })
       fake.login = (n) => FakeAuth.ok({ refreshToken: n !== 1 })
       const service = yield* build(fake, { jitter: 0 })
       yield* service.get
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       // No refresh token: login.
       assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "login"])
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       // rt-2 (issued at 50 min, valid 90 min) is still good at 100 min: refresh, which rotates to rt-3.
       assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "login", "refresh"])
       fake.refresh = () => FakeAuth.ok({ refreshToken: false })
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       // rt-3 issued at 100 min: still good at 150 min; the answer has no refresh token: rt-3 is kept.
       assert.strictEqual(fake.calls[3]?.refreshToken, "rt-3")
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       // At 200 min rt-3 (issued at 100 min, 90 min lifetime) has expired: login.
       assert.deepStrictEqual(fake.calls.map((call) => call.operation), [
         "login",
@@ -403,7 +415,7 @@ describe("TokenService failures", () => {
       ])
     }))
 
-  it.scoped("a refresh token that fails core's local validation leads to one login, not a terminal state", () =>
+  it.effect("a refresh token that fails core's local validation leads to one login, not a terminal state", () =>
     Effect.gen(function*() {
       // The platform issues a 300-character refresh token; like the real `IocmAuth`, the fake
       // refuses it before any request (InvalidInput, detectedLocally) and counts only real requests.
@@ -428,26 +440,23 @@ describe("TokenService failures", () => {
                 detectedLocally: true
               })
             )
-            : Effect.sync(() => requests.push("refresh")).pipe(Effect.zipRight(Effect.die("unexpected refresh")))
+            : Effect.sync(() => requests.push("refresh")).pipe(Effect.andThen(Effect.die("unexpected refresh")))
       }
       const service = yield* TokenService.make({ jitter: 0 }).pipe(
         Effect.provide(Layer.merge(Layer.succeed(IocmAuth.IocmAuth, auth), TokenStore.layerMemory))
       )
-      const relogins = TokenMetrics.loginTotal.pipe(
-        Metric.tagged("outcome", "success"),
-        Metric.tagged("reason", "rejected-token")
-      )
+      const relogins = Metric.withAttributes(TokenMetrics.loginTotal, { outcome: "success", reason: "rejected-token" })
       const reloginsBefore = (yield* Metric.value(relogins)).count
-      const collected = yield* Effect.fork(Stream.runCollect(Stream.take(service.changes, 2)))
+      const collected = yield* Effect.forkChild(Stream.runCollect(Stream.take(service.changes, 2)))
       yield* settle
       assert.strictEqual(value(yield* service.get), "at-1")
       // Lead 10 min, no jitter: due at 50 min.
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       assert.deepStrictEqual(requests, ["login", "login"])
       const token = yield* service.get
       assert.strictEqual(value(token), "at-2")
       assert.strictEqual(token.generation, 2)
-      const events = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+      const events = yield* Fiber.join(collected)
       assert.deepStrictEqual(events.map((event) => event._tag), ["LoggedIn", "LoggedIn"])
       assert.isTrue(events[1]!._tag === "LoggedIn" && events[1]!.reason === "proactive")
       assert.strictEqual((yield* Metric.value(relogins)).count - reloginsBefore, 1)
@@ -459,19 +468,19 @@ describe("TokenService failures", () => {
         issued(2)
       )
       // Not terminal, and no loop: nothing more until the next token is due.
-      yield* TestClock.adjust(minutes(49))
+      yield* adjust(minutes(49))
       assert.deepStrictEqual(requests, ["login", "login"])
       assert.strictEqual(yield* service.get, token)
     }))
 
-  it.scoped("InvalidCredentials is terminal: no retries, callers fail at once until refresh is called", () =>
+  it.effect("InvalidCredentials is terminal: no retries, callers fail at once until refresh is called", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.login = (n) => n === 1 ? FakeAuth.fail(FakeAuth.invalidCredentials()) : FakeAuth.ok()
       const service = yield* build(fake)
       const error = yield* Effect.flip(service.get)
       assert.strictEqual(error._tag, "InvalidCredentials")
-      yield* TestClock.adjust(minutes(120))
+      yield* adjust(minutes(120))
       for (let i = 0; i < 10; i++) {
         assert.strictEqual(yield* Effect.flip(service.get), error)
       }
@@ -483,66 +492,66 @@ describe("TokenService failures", () => {
       assert.strictEqual(fake.logins(), 2)
     }))
 
-  it.scoped("a terminal error during a proactive refresh fails callers at once, even with a valid token", () =>
+  it.effect("a terminal error during a proactive refresh fails callers at once, even with a valid token", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.refresh = () => FakeAuth.fail(FakeAuth.applicationFrozen())
       const service = yield* build(fake, { jitter: 0 })
       yield* service.get
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       assert.strictEqual((yield* Effect.flip(service.get))._tag, "ApplicationFrozen")
-      yield* TestClock.adjust(minutes(60))
+      yield* adjust(minutes(60))
       assert.strictEqual(fake.refreshes(), 1)
       assert.strictEqual(fake.logins(), 1)
     }))
 
-  it.scoped("a request that takes longer than requestTimeout is abandoned as a TransportError", () =>
+  it.effect("a request that takes longer than requestTimeout is abandoned as a TransportError", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "1 minute" })
       const service = yield* build(fake, { requestTimeout: "10 seconds" })
-      const fiber = yield* Effect.fork(Effect.flip(service.get))
+      const fiber = yield* Effect.forkChild(Effect.flip(service.get))
       yield* settle
-      yield* TestClock.adjust("10 seconds")
+      yield* adjust("10 seconds")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual(error.code, "Timeout")
       assert.strictEqual(fake.interrupted(), 1)
     }))
 
-  it.scoped("the worker survives a defect in IocmAuth", () =>
+  it.effect("the worker survives a defect in IocmAuth", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.login = (n) => n === 1 ? { _tag: "Die" } : FakeAuth.ok()
       const service = yield* build(fake, { retryBase: "1 second", retryCap: "1 second" })
       const exit = yield* Effect.exit(service.get)
-      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
-      yield* TestClock.adjust("1 second")
+      assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
+      yield* adjust("1 second")
       assert.strictEqual(value(yield* service.get), "at-1")
     }))
 
-  it.scoped("a token that expired on arrival is not asked for again at once", () =>
+  it.effect("a token that expired on arrival is not asked for again at once", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ expiresIn: 1, latency: "2 seconds" })
       const service = yield* build(fake, { retryBase: "1 second", retryCap: "8 seconds" })
-      const fiber = yield* Effect.fork(Effect.flip(service.get))
+      const fiber = yield* Effect.forkChild(Effect.flip(service.get))
       yield* settle
-      yield* TestClock.adjust("2 seconds")
+      yield* adjust("2 seconds")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "ExpiredOnArrival")
       assert.strictEqual(fake.logins(), 1)
       // Retries are spaced by the back-off, not back to back.
-      yield* TestClock.adjust("30 seconds")
+      yield* adjust("30 seconds")
       const gaps = fake.calls.slice(1).map((call, i) => call.at - fake.calls[i]!.at)
       assert.isTrue(gaps.every((gap) => gap >= 3000), `gaps ${gaps}`)
       assert.isTrue(fake.calls.length <= 10, `${fake.calls.length} calls`)
     }))
 
-  it.scoped("a short-lived token is refreshed ahead of expiry, not in a loop", () =>
+  it.effect("a short-lived token is refreshed ahead of expiry, not in a loop", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ expiresIn: 5 })
       const service = yield* build(fake)
       yield* service.get
-      yield* TestClock.adjust("60 seconds")
+      yield* adjust("60 seconds")
       // Refresh between 1.25 and 2.5 s into each 5-second token: 24 to 48 refreshes in a minute.
       assert.isTrue(fake.refreshes() >= 24 && fake.refreshes() <= 48, `${fake.refreshes()} refreshes`)
       const token = yield* service.get
@@ -551,7 +560,7 @@ describe("TokenService failures", () => {
 })
 
 describe("TokenService.invalidate", () => {
-  it.scoped("drops the token only if it is still the one of that generation", () =>
+  it.effect("drops the token only if it is still the one of that generation", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const service = yield* build(fake)
@@ -566,24 +575,24 @@ describe("TokenService.invalidate", () => {
       assert.strictEqual(fake.refreshes(), 1)
     }))
 
-  it.scoped("starts the new flight at once", () =>
+  it.effect("starts the new flight at once", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "1 second" })
       const service = yield* build(fake)
-      const fiber = yield* Effect.fork(service.get)
+      const fiber = yield* Effect.forkChild(service.get)
       yield* settle
-      yield* TestClock.adjust("1 second")
+      yield* adjust("1 second")
       const first = yield* Fiber.join(fiber)
       yield* service.invalidate(first.generation, "1010005")
       yield* settle
       assert.strictEqual(fake.refreshes(), 1)
-      yield* TestClock.adjust("1 second")
+      yield* adjust("1 second")
       assert.strictEqual((yield* service.get).generation, 2)
     }))
 })
 
 describe("TokenService rotation and store", () => {
-  it.scoped("the newest refresh token is used next; a response without one keeps the old", () =>
+  it.effect("the newest refresh token is used next; a response without one keeps the old", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const service = yield* build(fake, { jitter: 0 })
@@ -602,7 +611,7 @@ describe("TokenService rotation and store", () => {
       assert.strictEqual(fake.calls[3]?.refreshToken, "rt-2")
     }))
 
-  it.scoped("the new refresh token is stored before the new access token is published", () =>
+  it.effect("the new refresh token is stored before the new access token is published", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const seen: Array<{ stored: number; visible: number | undefined }> = []
@@ -634,7 +643,7 @@ describe("TokenService rotation and store", () => {
       }])
     }))
 
-  it.scoped("starts from a valid stored token without a login, and refreshes it on schedule", () =>
+  it.effect("starts from a valid stored token without a login, and refreshes it on schedule", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const stored = new TokenStore.StoredToken({
@@ -646,19 +655,19 @@ describe("TokenService rotation and store", () => {
       assert.strictEqual(value(token), "stored")
       assert.strictEqual(token.generation, 41)
       assert.strictEqual(fake.calls.length, 0)
-      yield* TestClock.adjust(minutes(50))
+      yield* adjust(minutes(50))
       assert.deepStrictEqual(fake.calls.map((call) => call.refreshToken), ["rt-stored"])
       assert.strictEqual((yield* service.get).generation, 42)
     }))
 
-  it.scoped("adopts a newer token written to a shared store by another process, without I/O", () =>
+  it.effect("adopts a newer token written to a shared store by another process, without I/O", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const shared = yield* TokenStore.makeMemory()
       let locks = 0
       const store: TokenStore.Service = {
         ...shared,
-        withLock: (self) => Effect.zipRight(Effect.sync(() => locks++), self)
+        withLock: (self) => Effect.andThen(Effect.sync(() => locks++), self)
       }
       const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
       const first = yield* service.get
@@ -678,7 +687,7 @@ describe("TokenService rotation and store", () => {
       assert.strictEqual(locks, 2)
     }))
 
-  it.scoped("a failing store is logged and bypassed", () =>
+  it.effect("a failing store is logged and bypassed", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const failing = (operation: "get" | "set" | "lock") =>
@@ -701,29 +710,29 @@ describe("TokenService lifecycle and events", () => {
       const layer = TokenService.layer().pipe(Layer.provide(Layer.merge(fake.layer, TokenStore.layerMemory)))
       const waiter = yield* Effect.gen(function*() {
         const service = yield* TokenService.TokenService
-        const waiter = yield* Effect.fork(service.get)
+        const waiter = yield* Effect.forkChild(service.get)
         yield* settle
         return waiter
       }).pipe(Effect.provide(layer))
       const exit = yield* Fiber.await(waiter)
-      assert.isTrue(Exit.isInterrupted(exit))
+      assert.isTrue(Exit.hasInterrupts(exit))
       assert.strictEqual(fake.interrupted(), 1)
     }))
 
-  it.scoped("publishes every change on the changes stream", () =>
+  it.effect("publishes every change on the changes stream", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.refresh = (n) => n === 1 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
       const service = yield* build(fake, { jitter: 0 })
-      const collected = yield* Effect.fork(Stream.runCollect(Stream.take(service.changes, 5)))
+      const collected = yield* Effect.forkChild(Stream.runCollect(Stream.take(service.changes, 5)))
       yield* settle
       const first = yield* service.get
-      yield* TestClock.adjust(minutes(51))
+      yield* adjust(minutes(51))
       yield* service.invalidate((yield* service.get).generation, "1010005")
       fake.login = () => FakeAuth.fail(FakeAuth.invalidCredentials())
       fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
       yield* Effect.flip(service.get)
-      const events = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+      const events = yield* Fiber.join(collected)
       assert.deepStrictEqual(events.map((event) => event._tag), [
         "LoggedIn",
         "Failed",
@@ -788,16 +797,14 @@ describe("RefreshPolicy", () => {
 })
 
 describe("TokenService observability", () => {
-  it.scoped("counts logins and refreshes by outcome and reason, and logs each change without a token", () => {
+  it.effect("counts logins and refreshes by outcome and reason, and logs each change without a token", () => {
     const logs = Capture.logger()
     const capture = Capture.tracer()
     return Effect.gen(function*() {
       const refreshed = (outcome: string, reason: string) =>
-        Metric.value(
-          Metric.tagged(Metric.tagged(Metric.counter("iocm_token_refresh_total"), "outcome", outcome), "reason", reason)
-        )
+        Metric.value(Metric.withAttributes(Metric.counter("iocm_token_refresh_total"), { outcome, reason }))
       const loggedIn = Metric.value(
-        Metric.tagged(Metric.tagged(Metric.counter("iocm_token_login_total"), "outcome", "success"), "reason", "cold")
+        Metric.withAttributes(Metric.counter("iocm_token_login_total"), { outcome: "success", reason: "cold" })
       )
       const before = {
         success: (yield* refreshed("success", "proactive")).count,
@@ -808,14 +815,14 @@ describe("TokenService observability", () => {
       fake.refresh = (n) => n === 1 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
       const service = yield* build(fake, { jitter: 0 })
       yield* service.get
-      yield* TestClock.adjust(minutes(51))
+      yield* adjust(minutes(51))
       assert.strictEqual((yield* refreshed("success", "proactive")).count, before.success + 1)
       assert.strictEqual((yield* refreshed("TransportError", "proactive")).count, before.failure + 1)
       assert.strictEqual((yield* loggedIn).count, before.login + 1)
       const expiry = yield* Metric.value(Metric.gauge("iocm_token_seconds_to_expiry"))
       assert.isTrue(expiry.value > 3000 && expiry.value <= 3600, `gauge ${expiry.value}`)
       const histogram = yield* Metric.value(
-        Metric.tagged(TokenMetrics.refreshDuration, "operation", "refresh")
+        Metric.withAttributes(TokenMetrics.refreshDuration, { operation: "refresh" })
       )
       assert.isAtLeast(histogram.count, 2)
       // One line per change: logged in, failed, refreshed.

@@ -4,11 +4,11 @@
  *
  * @internal
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Wire from "@iocm/core/Wire"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -77,7 +77,7 @@ const inspect = (response: HttpClientResponse.HttpClientResponse): Effect.Effect
     let failure: { readonly error: unknown } | undefined
     while (!done && failure === undefined && size <= maxInspectedBytes) {
       const result = yield* Effect.tryPromise(() => reader.read()).pipe(
-        Effect.catchAll((error) => Effect.sync(() => ({ failed: error.error })))
+        Effect.catch((error) => Effect.sync(() => ({ failed: error.cause })))
       )
       if ("failed" in result) {
         failure = { error: result.failed }

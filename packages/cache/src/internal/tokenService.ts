@@ -8,12 +8,11 @@ import * as IocmAuth from "@iocm/core/IocmAuth"
 import * as IocmError from "@iocm/core/IocmError"
 import { TokenSet } from "@iocm/core/TokenSet"
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
@@ -21,6 +20,7 @@ import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as RefreshPolicy from "../RefreshPolicy.js"
@@ -115,11 +115,11 @@ export const make = (
     const policy = RefreshPolicy.make(policyInput)
     const auth = yield* IocmAuth.IocmAuth
     const store = yield* TokenStore
-    const clock: Clock.Clock = yield* Effect.clock
+    const clock = yield* Clock.Clock
     const events = yield* Effect.acquireRelease(PubSub.sliding<TokenEvent>(1024), PubSub.shutdown)
     const wake = yield* Queue.sliding<void>(1)
     const requestTimeout = policy.requestTimeout
-    const now = () => clock.unsafeCurrentTimeMillis()
+    const now = () => clock.currentTimeMillisUnsafe()
 
     const makeEntry = (stored: StoredToken, random: number): Entry => ({
       stored,
@@ -132,7 +132,7 @@ export const make = (
     })
 
     const storeGet = store.get.pipe(
-      Effect.catchAll((error: TokenStoreError) =>
+      Effect.catch((error: TokenStoreError) =>
         Effect.as(
           Effect.logWarning(`Token store could not be read; carrying on without it. ${error.message}`),
           Option.none()
@@ -141,7 +141,7 @@ export const make = (
     )
     const storeSet = (stored: StoredToken) =>
       store.set(stored).pipe(
-        Effect.catchAll((error: TokenStoreError) =>
+        Effect.catch((error: TokenStoreError) =>
           Effect.logWarning(`Token store could not be written; carrying on without it. ${error.message}`)
         )
       )
@@ -191,7 +191,7 @@ export const make = (
 
     // -- callers ----------------------------------------------------------------------------
     const newPending = (reason: Reason): Pending => ({
-      deferred: Deferred.unsafeMake<AccessToken, TokenError>(FiberId.none),
+      deferred: Deferred.makeUnsafe<AccessToken, TokenError>(),
       reason
     })
 
@@ -241,7 +241,7 @@ export const make = (
             case "Fail":
               return Effect.failCause(decision.cause)
             case "Await":
-              return Effect.catchAll(Deferred.await(decision.deferred), orValid)
+              return Effect.catch(Deferred.await(decision.deferred), orValid)
           }
         }
       )
@@ -250,7 +250,7 @@ export const make = (
     // The hot path: a read of the state and of the clock; the result is precomputed.
     const get: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() => {
       const { freshUntil, hit } = hot
-      return hit !== undefined && clock.unsafeCurrentTimeMillis() < freshUntil ? hit : slowGet
+      return hit !== undefined && clock.currentTimeMillisUnsafe() < freshUntil ? hit : slowGet
     })
 
     const refresh: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
@@ -294,7 +294,7 @@ export const make = (
         )
       })
 
-    const current = Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.entry?.stored.tokens))
+    const current = Effect.map(Ref.get(ref), (state) => Option.fromNullishOr(state.entry?.stored.tokens))
 
     // -- the flight: one login or refresh (with the login fallback) -------------------------
     const call = (
@@ -306,26 +306,25 @@ export const make = (
       Effect.gen(function*() {
         const startedAt = now()
         const exit = yield* effect.pipe(
-          Effect.timeoutFail({
+          Effect.timeoutOrElse({
             duration: requestTimeout,
-            onTimeout: () =>
-              new IocmError.TransportError({
-                code: "Timeout",
-                description: `No answer to the ${operation} request within ${Duration.format(requestTimeout)}.`
-              })
+            orElse: () =>
+              Effect.fail(
+                new IocmError.TransportError({
+                  code: "Timeout",
+                  description: `No answer to the ${operation} request within ${Duration.format(requestTimeout)}.`
+                })
+              )
           }),
           Effect.exit
         )
         const outcome = Exit.isSuccess(exit)
           ? "success"
-          : Option.match(Cause.failureOption(exit.cause), { onNone: () => "defect", onSome: (error) => error._tag })
-        yield* Metric.update(Metric.tagged(refreshDuration, "operation", operation), (now() - startedAt) / 1000)
-        yield* Metric.increment(
-          Metric.tagged(
-            Metric.tagged(operation === "login" ? loginTotal : refreshTotal, "outcome", outcome),
-            "reason",
-            reason
-          )
+          : Option.match(Cause.findErrorOption(exit.cause), { onNone: () => "defect", onSome: (error) => error._tag })
+        yield* Metric.update(Metric.withAttributes(refreshDuration, { operation }), (now() - startedAt) / 1000)
+        yield* Metric.update(
+          Metric.withAttributes(operation === "login" ? loginTotal : refreshTotal, { outcome, reason }),
+          1
         )
         yield* Effect.annotateCurrentSpan("outcome", outcome)
         return yield* exit
@@ -357,7 +356,7 @@ export const make = (
           expiresIn: fresh.expiresIn,
           issuedAt: fresh.issuedAt,
           refreshTokenLifetimeMillis: lifetime
-        }, true),
+        }, { disableChecks: true }),
         refreshToken: "kept"
       }
     }
@@ -366,8 +365,8 @@ export const make = (
     const withoutRefreshToken = (stored: StoredToken): StoredToken =>
       new StoredToken({
         generation: stored.generation,
-        tokens: new TokenSet({ ...stored.tokens, refreshToken: Option.none() }, true)
-      }, true)
+        tokens: new TokenSet({ ...stored.tokens, refreshToken: Option.none() }, { disableChecks: true })
+      }, { disableChecks: true })
 
     const flightBody = (reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
       Effect.gen(function*() {
@@ -386,7 +385,7 @@ export const make = (
         const generation = Math.max(state.generation, base?.generation ?? 0) + 1
         const done = (operation: Operation, fresh: TokenSet) => {
           const rotated = rotate(fresh, operation === "refresh" ? base?.tokens : undefined)
-          const stored = new StoredToken({ tokens: rotated.tokens, generation }, true)
+          const stored = new StoredToken({ tokens: rotated.tokens, generation }, { disableChecks: true })
           return Effect.as(
             storeSet(stored),
             {
@@ -409,9 +408,9 @@ export const make = (
         if (sentAt >= refreshExpiresAt) {
           return yield* Effect.flatMap(login(reason, { refreshToken: "expired" }), (fresh) => done("login", fresh))
         }
-        const refreshed = yield* call("refresh", reason, auth.refresh(refreshToken.value)).pipe(Effect.either)
-        if (refreshed._tag === "Right") return yield* done("refresh", refreshed.right)
-        const error = refreshed.left
+        const refreshed = yield* call("refresh", reason, auth.refresh(refreshToken.value)).pipe(Effect.result)
+        if (Result.isSuccess(refreshed)) return yield* done("refresh", refreshed.success)
+        const error = refreshed.failure
         // A refresh token the platform issued but core's own checks refuse (over 256 characters,
         // control characters) was never sent, and never will be: it is as good as refused.
         const unusable = "detectedLocally" in error && error.detectedLocally === true
@@ -440,15 +439,16 @@ export const make = (
         const withLock = store.withLock
         if (withLock === undefined) return yield* flightBody(reason)
         let outcome: Exit.Exit<Obtained, AttemptFailure> | undefined
-        yield* withLock(Effect.tap(Effect.exit(flightBody(reason)), (exit) => {
-          outcome = exit
-        })).pipe(
-          Effect.catchAll((error) =>
-            Effect.logWarning(`Token store lock failed; running without it. ${error.message}`).pipe(
-              Effect.annotateLogs({ reason })
+        yield* withLock(Effect.tap(Effect.exit(flightBody(reason)), (exit) =>
+          Effect.sync(() => {
+            outcome = exit
+          }))).pipe(
+            Effect.catch((error) =>
+              Effect.logWarning(`Token store lock failed; running without it. ${error.message}`).pipe(
+                Effect.annotateLogs({ reason })
+              )
             )
           )
-        )
         return yield* (outcome ?? flightBody(reason))
       })
 
@@ -491,7 +491,7 @@ export const make = (
           }]
         })
         yield* Deferred.succeed(pending.deferred, entry.access)
-        yield* Metric.set(secondsToExpiry, (expiresAt - at) / 1000)
+        yield* Metric.update(secondsToExpiry, (expiresAt - at) / 1000)
         const generation = entry.access.generation
         const annotations = {
           reason: pending.reason,
@@ -534,7 +534,7 @@ export const make = (
     ): Effect.Effect<Timer | undefined> =>
       Effect.gen(function*() {
         const at = now()
-        const failure = Cause.failureOption(cause)
+        const failure = Cause.findErrorOption(cause)
         const errorCause: Cause.Cause<TokenError> = Cause.map(cause, (f) => f.error)
         if (Option.isSome(failure) && isTerminal(failure.value.error)) {
           const error = failure.value.error
@@ -626,7 +626,7 @@ export const make = (
       const state = yield* Ref.get(ref)
       const at = now()
       if (state.entry !== undefined && !state.revoked) {
-        yield* Metric.set(secondsToExpiry, (state.entry.windows.expiresAt - at) / 1000)
+        yield* Metric.update(secondsToExpiry, (state.entry.windows.expiresAt - at) / 1000)
       }
       if (state.pending !== undefined) {
         timer = yield* attempt(state.pending.reason)
@@ -642,8 +642,8 @@ export const make = (
       }
     }).pipe(
       // The worker never dies: an unexpected defect is logged, and the loop goes on after a pause.
-      Effect.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.zipRight(
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.andThen(
           Effect.logError("Token worker failed unexpectedly; carrying on", cause),
           Effect.sleep(policy.retryBase)
         )

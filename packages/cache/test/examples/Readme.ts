@@ -1,11 +1,11 @@
 /**
  * The README's snippet, typechecked, and run against the simulator by `EndToEnd.test.ts`.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { TokenService, TokenStore } from "@iocm/cache"
 import { IocmAuth, PlatformConfig, Wire } from "@iocm/core"
 import { IocmHttp } from "@iocm/http"
 import { Effect, Layer } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
 
 // A business call: signed with the app key and the current token, replayed once if the platform
 // refused the token. Status filters go after `authenticated`, so that it sees the 403 first.
@@ -33,4 +33,4 @@ export const MainLive = TokenService.layer({ refreshLead: "10 minutes", jitter: 
   Layer.provideMerge(Layer.merge(PlatformConfig.layerConfig, IocmHttp.layerConfig))
 )
 
-// NodeRuntime.runMain(Effect.zipRight(whoAmI, listDevices).pipe(Effect.provide(MainLive)))
+// NodeRuntime.runMain(Effect.andThen(whoAmI, listDevices).pipe(Effect.provide(MainLive)))

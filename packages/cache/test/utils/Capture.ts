@@ -1,8 +1,8 @@
 /**
  * A tracer and a logger that keep what they see, to check spans, attributes and log lines.
  */
-import { Logger, Option, Tracer } from "effect"
-import type { Context, Exit } from "effect"
+import { Logger, Option, References, Tracer } from "effect"
+import type { Exit } from "effect"
 
 export interface CapturedSpan {
   readonly name: string
@@ -15,7 +15,7 @@ export const tracer = () => {
   const spans: Array<CapturedSpan> = []
   let ids = 0
   const tracer = Tracer.make({
-    span(name, parent, context: Context.Context<never>, links, startTime, kind) {
+    span({ annotations, kind, links, name, parent, sampled, startTime }) {
       const captured: CapturedSpan = { name, attributes: new Map(), parent, exit: undefined }
       spans.push(captured)
       const spanId = `span-${++ids}`
@@ -25,11 +25,11 @@ export const tracer = () => {
         spanId,
         traceId: Option.match(parent, { onNone: () => `trace-${ids}`, onSome: (p) => p.traceId }),
         parent,
-        context,
+        annotations,
         status: { _tag: "Started", startTime },
         attributes: captured.attributes,
         links: [...links],
-        sampled: true,
+        sampled,
         kind,
         end(_endTime, exit) {
           captured.exit = exit
@@ -41,26 +41,27 @@ export const tracer = () => {
         addLinks() {}
       }
       return span
-    },
-    context: (f) => f()
+    }
   })
   return { tracer, spans }
 }
 
 export interface CapturedLog {
+  /** The level as Effect 3 printed it: `INFO`, `WARN`, `ERROR`, `DEBUG`. */
   readonly level: string
   readonly message: string
   readonly annotations: Record<string, unknown>
 }
 
+/** A logger that keeps every line; its `layer` replaces the other loggers, so tests stay quiet. */
 export const logger = () => {
   const logs: Array<CapturedLog> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
+  const logger = Logger.make(({ fiber, logLevel, message }) => {
     logs.push({
-      level: logLevel.label,
+      level: logLevel.toUpperCase(),
       message: (Array.isArray(message) ? message : [message]).map(String).join(" "),
-      annotations: Object.fromEntries(annotations)
+      annotations: { ...fiber.getRef(References.CurrentLogAnnotations) }
     })
   })
-  return { logger, logs, layer: Logger.add(logger) }
+  return { logger, logs, layer: Logger.layer([logger]) }
 }

@@ -39,7 +39,7 @@ export interface FakeAuth {
   /** Answers of the next logins (in order; afterwards `ok()`), or a function of the call number. */
   login: (n: number) => Outcome
   refresh: (n: number, refreshToken: string) => Outcome
-  latency: Duration.DurationInput
+  latency: Duration.Input
   expiresIn: number
   /** The token issued last. */
   lastAccessToken: string | undefined
@@ -59,8 +59,8 @@ export const applicationFrozen = () =>
 
 export const make = (options: {
   readonly expiresIn?: number
-  readonly latency?: Duration.DurationInput
-  readonly refreshTokenLifetime?: Duration.DurationInput
+  readonly latency?: Duration.Input
+  readonly refreshTokenLifetime?: Duration.Input
 } = {}): FakeAuth => {
   let logins = 0
   let refreshes = 0
@@ -149,11 +149,11 @@ export const tokenSet = (options: {
   readonly refreshToken?: string | undefined
   readonly issuedAt: number
   readonly expiresIn?: number
-  readonly refreshTokenLifetime?: Duration.DurationInput
+  readonly refreshTokenLifetime?: Duration.Input
 }): TokenSet =>
   new TokenSet({
     accessToken: Redacted.make(options.accessToken),
-    refreshToken: Option.map(Option.fromNullable(options.refreshToken), Redacted.make),
+    refreshToken: Option.map(Option.fromNullishOr(options.refreshToken), Redacted.make),
     tokenType: "bearer",
     scope: "default",
     expiresIn: options.expiresIn ?? 3600,

@@ -40,7 +40,7 @@ export interface HostileServer {
 
 export const make = (handler: (request: Recorded) => Reply): Effect.Effect<HostileServer, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<{ readonly state: HostileServer; readonly server: Http.Server }>((resume) => {
+    Effect.callback<{ readonly state: HostileServer; readonly server: Http.Server }>((resume) => {
       const state: { requests: Array<Recorded>; handler: (request: Recorded) => Reply; baseUrl: string } = {
         requests: [],
         handler,
@@ -70,7 +70,7 @@ export const make = (handler: (request: Recorded) => Reply): Effect.Effect<Hosti
       })
     }),
     ({ server }) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         server.closeAllConnections()
         server.close(() => resume(Effect.void))
       })
