@@ -6,12 +6,12 @@
  * 2. `TokenService`: about 20 seconds with a 5-second token lifetime, calling the business
  *    endpoint every second while the service refreshes in the background.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { TokenService, TokenStore } from "@iocm/cache"
 import { IocmAuth, PlatformConfig, Wire } from "@iocm/core"
 import { Simulator } from "@iocm/simulator"
-import { Console, Duration, Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Console, Duration, Effect, Layer, Option, Redacted, References } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
 import * as Platform from "./src/Platform.js"
 import * as TokenLoop from "./src/TokenLoop.js"
 
@@ -72,7 +72,8 @@ const TokensLive = TokenService.layer({ refreshLead: "2 seconds", jitter: "500 m
 const program = tour.pipe(
   Effect.andThen(tokenService.pipe(Effect.provide(TokensLive))),
   Effect.provide(IocmAuth.layer.pipe(Layer.provideMerge(PlatformLive))),
-  Logger.withMinimumLogLevel(LogLevel.Warning)
+  Effect.provide(Platform.environment),
+  Effect.provideService(References.MinimumLogLevel, "Warn")
 )
 
-NodeRuntime.runMain(program)
+NodeRuntime.runMain(program, { teardown: Platform.teardown })

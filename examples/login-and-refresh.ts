@@ -4,7 +4,7 @@
  * `IOCM_CA_FILE`, `IOCM_CERT_FILE`, `IOCM_KEY_FILE`…). This is the snippet of the README; the
  * typecheck compiles it.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { IocmAuth, PlatformConfig } from "@iocm/core"
 import { IocmHttp } from "@iocm/http"
 import { Console, Effect, Layer, Option } from "effect"

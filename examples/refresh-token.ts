@@ -11,10 +11,10 @@
  */
 import { IocmAuth } from "@iocm/core"
 import type { TokenSet } from "@iocm/core/TokenSet"
-import { Cause, Config, Effect, Exit, Option, Redacted } from "effect"
+import { Cause, Config, Effect, Exit, Option, Redacted, Schema, SchemaIssue } from "effect"
 import * as Platform from "./src/Platform.js"
 
-const refreshTokenFromEnv = Config.option(Config.redacted("IOCM_REFRESH_TOKEN"))
+const refreshTokenFromEnv = Config.option(Config.Redacted("IOCM_REFRESH_TOKEN"))
 
 const loginThenRefresh = Effect.gen(function*() {
   const auth = yield* IocmAuth.IocmAuth
@@ -44,26 +44,56 @@ const success = (tokens: TokenSet) => ({
 const failure = (error: unknown) => {
   const fields = (typeof error === "object" && error !== null ? error : {}) as {
     readonly _tag?: unknown
-    readonly _op?: unknown
     readonly code?: unknown
     readonly httpStatus?: unknown
   }
   return {
     ok: false,
-    error: typeof fields._tag === "string" ? fields._tag : fields._op !== undefined ? "ConfigError" : "Unknown",
+    error: typeof fields._tag === "string" ? fields._tag : "Unknown",
     code: typeof fields.code === "string" ? fields.code : null,
     httpStatus: typeof fields.httpStatus === "number" ? fields.httpStatus : null
   }
 }
 
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+/**
+ * A configuration error in the words the examples have always used, one variable at a time:
+ * `(Missing data at IOCM_APP_ID: "Expected IOCM_APP_ID to exist in the process context")` for an unset variable,
+ * `(Invalid data at IOCM_TIMEOUT: "Expected a valid Duration string")` for a wrong one (Effect's own text spans two
+ * lines, `SchemaError(Expected string\n  at ["IOCM_APP_ID"])`, and does not say which of the two it is).
+ */
+const describeConfigError = (error: Config.ConfigError): string => {
+  const issue = Schema.isSchemaError(error.cause) ? error.cause.issue : undefined
+  if (issue?._tag !== "Pointer") {
+    return error.message
+  }
+  const name = issue.path.map(String).join("_")
+  return process.env[name] === undefined
+    ? `(Missing data at ${name}: "Expected ${name} to exist in the process context")`
+    : `(Invalid data at ${name}: "${formatIssue(issue.issue)}")`
+}
+
+/** The line the example writes to stderr when it fails. */
+const messageOf = (error: unknown): string =>
+  error instanceof Config.ConfigError
+    ? describeConfigError(error)
+    : error instanceof Error
+    ? error.message
+    : String(error)
+
 const exit = await Effect.runPromiseExit(
-  loginThenRefresh.pipe(Effect.provide(IocmAuth.layer), Effect.provide(Platform.layer()))
+  loginThenRefresh.pipe(
+    Effect.provide(IocmAuth.layer),
+    Effect.provide(Platform.layer()),
+    Effect.provide(Platform.environment)
+  )
 )
 if (Exit.isSuccess(exit)) {
   process.stdout.write(`${JSON.stringify(success(exit.value))}\n`)
   process.exit(0)
 }
 const error = Cause.squash(exit.cause)
-process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+process.stderr.write(`${messageOf(error)}\n`)
 process.stdout.write(`${JSON.stringify(failure(error))}\n`)
 process.exit(1)

@@ -7,21 +7,21 @@
  * (`IOCM_*` variables, see the README) the policy comes from `IOCM_REFRESH_LEAD` & co. It runs
  * until Ctrl-C, or for `IOCM_DEMO_DURATION` (e.g. `20 seconds`) when set.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { TokenService, TokenStore } from "@iocm/cache"
 import { IocmAuth } from "@iocm/core"
-import { Config, Console, Effect, Layer, Logger, LogLevel } from "effect"
+import { Config, Console, Effect, Layer, References } from "effect"
 import * as Platform from "./src/Platform.js"
 import * as TokenLoop from "./src/TokenLoop.js"
 
 const program = Effect.gen(function*() {
-  const duration = yield* Config.option(Config.duration("IOCM_DEMO_DURATION"))
+  const duration = yield* Config.option(Config.Duration("IOCM_DEMO_DURATION"))
   const summary = yield* TokenLoop.run(duration)
   yield* Console.log(`${summary.succeeded} of ${summary.calls} business calls succeeded`)
 })
 
-const MainLive = Layer.unwrapEffect(Effect.gen(function*() {
-  const tokenLifetime = yield* Config.duration("IOCM_DEMO_TOKEN_LIFETIME").pipe(Config.withDefault("5 seconds"))
+const MainLive = Layer.unwrap(Effect.gen(function*() {
+  const tokenLifetime = yield* Config.Duration("IOCM_DEMO_TOKEN_LIFETIME").pipe(Config.withDefault("5 seconds"))
   return TokenService.layerConfig.pipe(
     Layer.provide(TokenStore.layerMemory),
     Layer.provideMerge(IocmAuth.layer),
@@ -30,4 +30,11 @@ const MainLive = Layer.unwrapEffect(Effect.gen(function*() {
 }))
 
 // The token events are printed by the loop; the service's own log lines would repeat them.
-NodeRuntime.runMain(program.pipe(Effect.provide(MainLive), Logger.withMinimumLogLevel(LogLevel.Warning)))
+NodeRuntime.runMain(
+  program.pipe(
+    Effect.provide(MainLive),
+    Effect.provide(Platform.environment),
+    Effect.provideService(References.MinimumLogLevel, "Warn")
+  ),
+  { teardown: Platform.teardown }
+)

@@ -2,11 +2,26 @@
  * Where the examples find a platform: the real one named by the `IOCM_*` variables, or, when
  * `IOCM_BASE_URL` is unset, a simulator embedded in the process (HTTPS with its test CA).
  */
-import type { HttpClient } from "@effect/platform"
 import { PlatformConfig } from "@iocm/core"
 import { IocmHttp } from "@iocm/http"
 import { Simulator } from "@iocm/simulator"
-import { Config, Effect, Layer, Option } from "effect"
+import { Cause, Config, ConfigProvider, Effect, Exit, Layer, Option, Runtime } from "effect"
+import type { HttpClient } from "effect/http"
+
+/**
+ * The environment as the examples read it: a variable set to an empty string is an empty value, as it always was,
+ * not an unset one (Effect 4's default), so that `IOCM_REFRESH_TOKEN=` is refused locally instead of ignored.
+ */
+export const environment: Layer.Layer<never> = ConfigProvider.layer(
+  ConfigProvider.fromEnv({ preserveEmptyStrings: true })
+)
+
+/**
+ * How the long-running examples end the process: status 0 when stopped by Ctrl-C or SIGTERM, as they always have
+ * (Effect 4's default is 130), and otherwise Effect's default.
+ */
+export const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
 /** What the examples need: the platform settings and a client that trusts it. */
 export type Platform = PlatformConfig.PlatformConfig | HttpClient.HttpClient
@@ -18,7 +33,7 @@ export type Platform = PlatformConfig.PlatformConfig | HttpClient.HttpClient
 export const layerEmbedded = (
   options: Simulator.SimulatorOptions = {}
 ): Layer.Layer<Platform | Simulator.Simulator, unknown> =>
-  Layer.unwrapScoped(Effect.gen(function*() {
+  Layer.unwrap(Effect.gen(function*() {
     const app = yield* Simulator.appConfig
     const simulator = yield* Simulator.make({ app, ...options })
     const platform = Layer.merge(
@@ -36,9 +51,9 @@ export const layerConfigured: Layer.Layer<Platform, unknown> = Layer.merge(
 
 /** The configured platform when `IOCM_BASE_URL` is set, else an embedded simulator. */
 export const layer = (options: Simulator.SimulatorOptions = {}): Layer.Layer<Platform, unknown> =>
-  Layer.unwrapEffect(
+  Layer.unwrap(
     Effect.map(
-      Config.option(Config.string("IOCM_BASE_URL")),
+      Config.option(Config.String("IOCM_BASE_URL")),
       (baseUrl) => Option.isSome(baseUrl) ? layerConfigured : layerEmbedded(options)
     )
   )

@@ -3,11 +3,11 @@
  * calls the business endpoint every second through the authenticated client, printing each call
  * and each token event.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { TokenEvent, TokenService } from "@iocm/cache"
 import { PlatformConfig, Wire } from "@iocm/core"
 import type { Duration } from "effect"
-import { Console, Effect, Fiber, Option, Schedule, Stream } from "effect"
+import { Console, Effect, Fiber, Option, Result, Schedule, Stream } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
 
 const time = (millis: number) => new Date(millis).toISOString().slice(11, 19)
 
@@ -45,27 +45,27 @@ export const run = (
     )
     const events = yield* TokenService.changes.pipe(
       Stream.runForEach((event) => Console.log(describeEvent(event))),
-      Effect.fork
+      Effect.forkChild
     )
     const started = Date.now()
     const summary = { calls: 0, succeeded: 0 }
     const call = Effect.gen(function*() {
       summary.calls++
       const response = yield* client.get(Wire.devicesPath, { urlParams: { pageNo: 0, pageSize: 10 } }).pipe(
-        Effect.either
+        Effect.result
       )
       const second = ((Date.now() - started) / 1000).toFixed(1).padStart(5)
-      if (response._tag === "Right" && response.right.status === 200) {
+      if (Result.isSuccess(response) && response.success.status === 200) {
         summary.succeeded++
         yield* Console.log(`${second}s  GET devices -> 200`)
       } else {
-        const outcome = response._tag === "Right" ? `${response.right.status}` : response.left.message
+        const outcome = Result.isSuccess(response) ? `${response.success.status}` : response.failure.message
         yield* Console.log(`${second}s  GET devices -> ${outcome}`)
       }
     })
     const repetitions = Option.match(duration, {
       onNone: () => Schedule.spaced("1 second"),
-      onSome: (d) => Schedule.spaced("1 second").pipe(Schedule.upTo(d))
+      onSome: (d) => Schedule.spaced("1 second").pipe(Schedule.upTo({ duration: d }))
     })
     yield* Effect.repeat(call, repetitions)
     yield* Fiber.interrupt(events)

@@ -12,7 +12,7 @@ const caFile = fixture("ca.pem")
 
 /** A TLS server that accepts connections and requests but never answers. */
 const stalledServer = Effect.acquireRelease(
-  Effect.async<{ readonly url: string; readonly server: Https.Server }>((resume) => {
+  Effect.callback<{ readonly url: string; readonly server: Https.Server }>((resume) => {
     const server = Https.createServer({
       cert: Fs.readFileSync(fixture("server.pem")),
       key: Fs.readFileSync(fixture("server-key.pem"))
@@ -56,7 +56,7 @@ describe("pnpm example refresh-token", () => {
       assert.notInclude(run.stdout + run.stderr, "not-a-token-of-this-platform")
     }), 30_000)
 
-  it.scopedLive(
+  it.live(
     "uses the configured platform with mutual TLS, and fails without a client certificate",
     () =>
       Effect.gen(function*() {
@@ -85,7 +85,7 @@ describe("pnpm example refresh-token", () => {
     60_000
   )
 
-  it.scopedLive(
+  it.live(
     "wrong credentials are InvalidCredentials, and the secret is never printed",
     () =>
       Effect.gen(function*() {
@@ -108,7 +108,7 @@ describe("pnpm example refresh-token", () => {
     30_000
   )
 
-  it.scopedLive("an untrusted server certificate is a TransportError that says so", () =>
+  it.live("an untrusted server certificate is a TransportError that says so", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.make()
       const run = yield* runExample("refresh-token", {
@@ -122,7 +122,7 @@ describe("pnpm example refresh-token", () => {
       assert.include(run.stderr, "not trusted")
     }), 30_000)
 
-  it.scopedLive(
+  it.live(
     "a certificate for another host name fails, unless IOCM_VERIFY_HOSTNAME=false",
     () =>
       Effect.gen(function*() {
@@ -148,7 +148,7 @@ describe("pnpm example refresh-token", () => {
     30_000
   )
 
-  it.scopedLive("a stalled server is abandoned at IOCM_TIMEOUT", () =>
+  it.live("a stalled server is abandoned at IOCM_TIMEOUT", () =>
     Effect.gen(function*() {
       const { url } = yield* stalledServer
       const run = yield* runExample("refresh-token", {

@@ -31,7 +31,7 @@ export interface ExampleRun {
 
 /** Runs `pnpm example <name>` (`pnpm demo` for "demo") with only the given `IOCM_*` variables set. */
 export const runExample = (name: string, env: Record<string, string> = {}): Effect.Effect<ExampleRun> =>
-  Effect.async<ExampleRun>((resume) => {
+  Effect.callback<ExampleRun>((resume) => {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(([key]) => !key.startsWith("IOCM_") && !/_proxy$/i.test(key))
     )
