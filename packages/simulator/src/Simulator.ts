@@ -8,7 +8,6 @@
  */
 import type * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -55,7 +54,7 @@ export interface Faults {
   /** Share of requests answered 500 `{"error_code":"50252","error_desc":"Internal server error."}`. */
   readonly errorRate?: number | undefined
   /** Delay added before each request is handled. */
-  readonly latency?: Duration.DurationInput | undefined
+  readonly latency?: Duration.Input | undefined
   /** Share of requests whose connection is destroyed without an answer. */
   readonly reset?: boolean | number | undefined
   /** Share of requests answered 200 with a JSON body cut in the middle. */
@@ -134,13 +133,13 @@ export interface SimulatorOptions {
   /** More registered apps. */
   readonly apps?: ReadonlyArray<AppRegistration> | undefined
   /** Access-token lifetime; default 3600 seconds. `expiresIn` reports it in whole seconds. */
-  readonly tokenLifetime?: Duration.DurationInput | undefined
+  readonly tokenLifetime?: Duration.Input | undefined
   /** Refresh-token lifetime; default 30 days. */
-  readonly refreshTokenLifetime?: Duration.DurationInput | undefined
+  readonly refreshTokenLifetime?: Duration.Input | undefined
   /** Flow control of the business endpoint: `limit` calls per `window` per app; default 100 per 60 s. */
   readonly rateLimit?: {
     readonly limit?: number | undefined
-    readonly window?: Duration.DurationInput | undefined
+    readonly window?: Duration.Input | undefined
   } | undefined
   /** The code a frozen app gets: `"100449"` (default) or `"100247"`. */
   readonly frozenCode?: "100449" | "100247" | undefined
@@ -207,9 +206,9 @@ export interface Counters {
 export class SimulatorError extends Schema.TaggedError<SimulatorError>("@iocm/simulator/SimulatorError")(
   "SimulatorError",
   {
-    reason: Schema.Literal("Tls", "Options", "Listen"),
+    reason: Schema.Literals(["Tls", "Options", "Listen"]),
     description: Schema.String,
-    cause: Schema.optional(Schema.Defect)
+    cause: Schema.optional(Schema.Defect())
   }
 ) {
   override get message(): string {
@@ -246,8 +245,8 @@ export declare namespace Simulator {
     readonly app: AppCredentials
     /** Registers an app (or replaces one, dropping its tokens). */
     readonly registerApp: (app: AppRegistration) => Effect.Effect<void>
-    readonly freezeApp: (appId: string) => Effect.Effect<void, Cause.NoSuchElementException>
-    readonly unfreezeApp: (appId: string) => Effect.Effect<void, Cause.NoSuchElementException>
+    readonly freezeApp: (appId: string) => Effect.Effect<void, Cause.NoSuchElementError>
+    readonly unfreezeApp: (appId: string) => Effect.Effect<void, Cause.NoSuchElementError>
     /** Invalidates the tokens of one app, or of every app. */
     readonly revokeTokens: (appId?: string) => Effect.Effect<void>
     /** Replaces the faults of one endpoint, or of all; `{}` clears them. */
@@ -264,7 +263,7 @@ export declare namespace Simulator {
  * @since 0.1.0
  * @category Models
  */
-export class Simulator extends Context.Tag("@iocm/simulator/Simulator")<Simulator, Simulator.Service>() {}
+export class Simulator extends Context.Service<Simulator, Simulator.Service>()("@iocm/simulator/Simulator") {}
 
 /**
  * The demo app registered when no other is given. Not a secret: it only opens the simulator.
@@ -310,11 +309,11 @@ export const clientP12Passphrase = "iocm-test-passphrase"
  * @category Config
  */
 export const appConfig: Config.Config<AppCredentials> = Config.all({
-  appId: Config.string("IOCM_APP_ID").pipe(
-    Config.withDefault(demoApp.appId),
-    Config.validate({ message: "IOCM_APP_ID must not be empty", validation: (s) => s.length > 0 })
-  ),
-  secret: Config.redacted("IOCM_SECRET").pipe(Config.withDefault(Redacted.make(demoApp.secret)))
+  appId: Config.schema(
+    Schema.String.pipe(Schema.check(Schema.isNonEmpty({ message: "IOCM_APP_ID must not be empty" }))),
+    "IOCM_APP_ID"
+  ).pipe(Config.withDefault(demoApp.appId)),
+  secret: Config.Redacted("IOCM_SECRET").pipe(Config.withDefault(Redacted.make(demoApp.secret)))
 })
 
 /**
@@ -329,7 +328,7 @@ export const make = (options?: SimulatorOptions): Effect.Effect<Simulator.Servic
 
 /**
  * A simulator on 127.0.0.1, a free port and HTTPS with the test fixtures unless told otherwise.
- * Build it with real services (`it.layer(..., { excludeTestServices: true })`, `it.scopedLive`)
+ * Build it with real services (`it.layer(..., { excludeTestServices: true })`, `it.live`)
  * when faults add latency; the token clock is the `Clock` it is built with.
  *
  * @example
@@ -348,7 +347,7 @@ export const make = (options?: SimulatorOptions): Effect.Effect<Simulator.Servic
  * @category Layers
  */
 export const layer = (options?: SimulatorOptions): Layer.Layer<Simulator, SimulatorError> =>
-  Layer.scoped(Simulator, make(options))
+  Layer.effect(Simulator, make(options))
 
 /**
  * Like {@link layer}, with the main app read from `IOCM_APP_ID` / `IOCM_SECRET` (see
@@ -359,5 +358,5 @@ export const layer = (options?: SimulatorOptions): Layer.Layer<Simulator, Simula
  */
 export const layerConfig = (
   options?: Omit<SimulatorOptions, "app">
-): Layer.Layer<Simulator, SimulatorError | ConfigError.ConfigError> =>
-  Layer.scoped(Simulator, Effect.flatMap(appConfig, (app) => make({ ...options, app })))
+): Layer.Layer<Simulator, SimulatorError | Config.ConfigError> =>
+  Layer.effect(Simulator, Effect.flatMap(appConfig, (app) => make({ ...options, app })))

@@ -4,6 +4,14 @@
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
+import type * as Runtime from "effect/Runtime"
 import * as Cli from "./internal/cli.js"
 
-NodeRuntime.runMain(Cli.main(process.argv.slice(2), process.env), { disablePrettyLogger: true })
+// Ctrl-C and SIGTERM are the normal way to stop the simulator: exit 0, not Effect 4's 130. The CLI
+// sets `process.exitCode` itself on a usage error (2) or a failed start (1).
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  onExit(Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? 1 : 0)
+
+NodeRuntime.runMain(Cli.main(process.argv.slice(2), process.env), { teardown })

@@ -3,7 +3,7 @@
  * queried with curl (when installed) and Node's `https`, stopped with SIGTERM.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Either, Redacted } from "effect"
+import { Duration, Effect, Redacted, Result } from "effect"
 import * as ChildProcess from "node:child_process"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
@@ -16,14 +16,14 @@ const parse = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
 
 const parsed = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const result = parse(argv, env)
-  if (Either.isLeft(result)) throw new Error(result.left.message)
-  return result.right
+  if (Result.isFailure(result)) throw new Error(result.failure.message)
+  return result.success
 }
 
 const usageError = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const result = parse(argv, env)
-  if (Either.isRight(result)) throw new Error(`expected a usage error for ${argv.join(" ")}`)
-  return result.left.message
+  if (Result.isSuccess(result)) throw new Error(`expected a usage error for ${argv.join(" ")}`)
+  return result.failure.message
 }
 
 describe("CLI parsing", () => {
@@ -80,10 +80,10 @@ describe("CLI parsing", () => {
     ])
     assert.isTrue(options.tls?.mutual)
     assert.strictEqual(options.host, "0.0.0.0")
-    assert.isTrue(Duration.equals(Duration.decode(options.tokenLifetime!), Duration.seconds(300)))
-    assert.isTrue(Duration.equals(Duration.decode(options.refreshTokenLifetime!), Duration.hours(24)))
+    assert.isTrue(Duration.equals(Duration.fromInputUnsafe(options.tokenLifetime!), Duration.seconds(300)))
+    assert.isTrue(Duration.equals(Duration.fromInputUnsafe(options.refreshTokenLifetime!), Duration.hours(24)))
     assert.strictEqual(options.rateLimit?.limit, 5)
-    assert.isTrue(Duration.equals(Duration.decode(options.rateLimit!.window!), Duration.seconds(10)))
+    assert.isTrue(Duration.equals(Duration.fromInputUnsafe(options.rateLimit!.window!), Duration.seconds(10)))
     assert.strictEqual(options.frozenCode, "100247")
     assert.deepStrictEqual(options.apps, [
       { appId: "a1", secret: "s1", frozen: false },
@@ -115,8 +115,8 @@ describe("CLI parsing", () => {
     )
     const faults = options.faults!
     assert.strictEqual(faults.refresh?.errorRate, 0.3)
-    assert.isTrue(Duration.equals(Duration.decode(faults.login!.latency!), Duration.millis(200)))
-    assert.isTrue(Duration.equals(Duration.decode(faults.devices!.latency!), Duration.millis(200)))
+    assert.isTrue(Duration.equals(Duration.fromInputUnsafe(faults.login!.latency!), Duration.millis(200)))
+    assert.isTrue(Duration.equals(Duration.fromInputUnsafe(faults.devices!.latency!), Duration.millis(200)))
     assert.strictEqual(faults.devices?.reset, 1)
     assert.strictEqual(faults.login?.html, 0.1)
     assert.strictEqual(faults.login?.truncate, 1)
@@ -187,7 +187,7 @@ interface Running {
 /** Starts `bin.ts` with tsx and waits for its banner. */
 const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.acquireRelease(
-    Effect.async<Running, Error>((resume) => {
+    Effect.callback<Running, Error>((resume) => {
       const child = ChildProcess.spawn(process.execPath, [tsxCli, "src/bin.ts", ...args], {
         cwd: packageRoot,
         env: { ...process.env, IOCM_APP_ID: "", IOCM_SECRET: "", ...env },
@@ -209,13 +209,13 @@ const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   )
 
 const stop = (running: Running, signal: NodeJS.Signals) =>
-  Effect.async<number | null>((resume) => {
+  Effect.callback<number | null>((resume) => {
     running.child.on("exit", (code) => resume(Effect.succeed(code)))
     running.child.kill(signal)
   }).pipe(Effect.timeout("10 seconds"))
 
 const run = (args: ReadonlyArray<string>) =>
-  Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
+  Effect.callback<{ code: number | null; stdout: string; stderr: string }>((resume) => {
     ChildProcess.execFile(
       process.execPath,
       [tsxCli, "src/bin.ts", ...args],
@@ -226,7 +226,7 @@ const run = (args: ReadonlyArray<string>) =>
   })
 
 const curl = (args: ReadonlyArray<string>) =>
-  Effect.async<{ ok: boolean; stdout: string }>((resume) => {
+  Effect.callback<{ ok: boolean; stdout: string }>((resume) => {
     ChildProcess.execFile("curl", ["-sS", ...args], (error, stdout) =>
       resume(Effect.succeed({ ok: error === null, stdout })))
   })
@@ -234,7 +234,7 @@ const curl = (args: ReadonlyArray<string>) =>
 const hasCurl = ChildProcess.spawnSync("curl", ["--version"]).status === 0
 
 describe("CLI program", () => {
-  it.scopedLive(
+  it.live(
     "prints the base URL and the demo credentials, answers curl, stops cleanly on SIGTERM",
     () =>
       Effect.gen(function*() {
@@ -267,7 +267,7 @@ describe("CLI program", () => {
     { timeout: 30_000 }
   )
 
-  it.scopedLive(
+  it.live(
     "IOCM_APP_ID / IOCM_SECRET: the app is the given one and its secret is not printed; SIGINT stops",
     () =>
       Effect.gen(function*() {
@@ -284,7 +284,7 @@ describe("CLI program", () => {
           // The banner's "Try" line works as printed, with the secret left to the shell.
           const tryLine = running.output().split("\n").find((line) => line.trim().startsWith("curl "))
           assert.isDefined(tryLine)
-          const res = yield* Effect.async<{ ok: boolean; stdout: string }>((resume) => {
+          const res = yield* Effect.callback<{ ok: boolean; stdout: string }>((resume) => {
             ChildProcess.exec(
               `${tryLine!.trim()} -sS`,
               { env: { ...process.env, IOCM_SECRET: "env-secret-value" } },
@@ -299,7 +299,7 @@ describe("CLI program", () => {
     { timeout: 30_000 }
   )
 
-  it.scopedLive("--help exits 0; a bad flag exits 2 with a pointer to --help", () =>
+  it.live("--help exits 0; a bad flag exits 2 with a pointer to --help", () =>
     Effect.gen(function*() {
       const [help, bad] = yield* Effect.all([run(["--help"]), run(["--port", "nope"])], { concurrency: 2 })
       assert.strictEqual(help.code, 0)

@@ -3,14 +3,15 @@
  * from the `Clock` it was built with, so moving the TestClock expires tokens without sleeping.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Redacted, TestClock } from "effect"
+import { ConfigProvider, Effect, Redacted } from "effect"
+import * as TestClock from "effect/testing/TestClock"
 import * as Simulator from "../src/Simulator.js"
 import * as W from "./utils/wire.js"
 
 const demo = { appId: Simulator.demoApp.appId, secret: Simulator.demoApp.secret }
 
 describe("token expiry under TestClock", () => {
-  it.scoped("the access token is refused (403/1010005) once its lifetime has passed", () =>
+  it.effect("the access token is refused (403/1010005) once its lifetime has passed", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       const issued = W.tokens(yield* W.login(s, demo))
@@ -25,7 +26,7 @@ describe("token expiry under TestClock", () => {
       assert.isFalse((yield* s.counters).tokens[demo.appId]!.accessTokenValid)
     }))
 
-  it.scoped("the refresh token is refused (401/100006) after 30 days", () =>
+  it.effect("the refresh token is refused (401/100006) after 30 days", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       const issued = W.tokens(yield* W.login(s, demo))
@@ -38,7 +39,7 @@ describe("token expiry under TestClock", () => {
       assert.deepStrictEqual((yield* s.counters).tokens, {})
     }))
 
-  it.scoped("a configured refresh lifetime (24 hours) is honoured", () =>
+  it.effect("a configured refresh lifetime (24 hours) is honoured", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ refreshTokenLifetime: "24 hours" })
       const issued = W.tokens(yield* W.login(s, demo))
@@ -48,7 +49,7 @@ describe("token expiry under TestClock", () => {
       assert.strictEqual((yield* W.refresh(s, { ...demo, refreshToken: renewed.refreshToken })).status, 401)
     }))
 
-  it.scoped("flow control windows follow the clock", () =>
+  it.effect("flow control windows follow the clock", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ rateLimit: { limit: 2, window: "10 seconds" } })
       const { accessToken } = W.tokens(yield* W.login(s, demo))
@@ -60,7 +61,7 @@ describe("token expiry under TestClock", () => {
 })
 
 describe("layerConfig", () => {
-  it.scoped("reads the main app from IOCM_APP_ID / IOCM_SECRET, with the demo app as default", () =>
+  it.effect("reads the main app from IOCM_APP_ID / IOCM_SECRET, with the demo app as default", () =>
     Effect.gen(function*() {
       const status = yield* Effect.gen(function*() {
         const s = yield* Simulator.Simulator
@@ -69,14 +70,14 @@ describe("layerConfig", () => {
         return (yield* W.login(s, { appId: "env-app", secret: "env-secret" })).status
       }).pipe(
         Effect.provide(Simulator.layerConfig()),
-        Effect.withConfigProvider(
-          ConfigProvider.fromMap(new Map([["IOCM_APP_ID", "env-app"], ["IOCM_SECRET", "env-secret"]]))
+        Effect.provide(
+          ConfigProvider.layer(ConfigProvider.fromEnv({ env: { IOCM_APP_ID: "env-app", IOCM_SECRET: "env-secret" } }))
         )
       )
       assert.strictEqual(status, 200)
       const defaults = yield* Simulator.Simulator.pipe(
         Effect.provide(Simulator.layerConfig()),
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} })))
       )
       assert.strictEqual(defaults.app.appId, Simulator.demoApp.appId)
     }))

@@ -11,7 +11,7 @@ import * as W from "./utils/wire.js"
 const demo = { appId: Simulator.demoApp.appId, secret: Simulator.demoApp.secret }
 
 describe("faults", () => {
-  it.scopedLive("errorRate 1: 500/50252 Internal server error, and no token state changes", () =>
+  it.live("errorRate 1: 500/50252 Internal server error, and no token state changes", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       const before = W.tokens(yield* W.login(s, demo))
@@ -26,7 +26,7 @@ describe("faults", () => {
       assert.deepStrictEqual((yield* s.counters).requests.login, { ok: 1, "50252": 1 })
     }))
 
-  it.scopedLive("latency delays the answer", () =>
+  it.live("latency delays the answer", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ faults: { login: { latency: "300 millis" } } })
       const start = yield* Clock.currentTimeMillis
@@ -39,7 +39,7 @@ describe("faults", () => {
       assert.isBelow((yield* Clock.currentTimeMillis) - t0, 250)
     }))
 
-  it.scopedLive("reset: the connection is destroyed without an answer", () =>
+  it.live("reset: the connection is destroyed without an answer", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       yield* s.setFaults("refresh", { reset: true })
@@ -50,7 +50,7 @@ describe("faults", () => {
       assert.strictEqual((yield* W.login(s, demo)).status, 200)
     }))
 
-  it.scopedLive("truncate: 200 with a JSON body cut in the middle", () =>
+  it.live("truncate: 200 with a JSON body cut in the middle", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       yield* s.setFaults("login", { truncate: 1 })
@@ -61,7 +61,7 @@ describe("faults", () => {
       assert.throws(() => JSON.parse(res.text))
     }))
 
-  it.scopedLive("html: 502 with a proxy's HTML error page", () =>
+  it.live("html: 502 with a proxy's HTML error page", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       yield* s.setFaults("devices", { html: true })
@@ -71,7 +71,7 @@ describe("faults", () => {
       assert.include(res.text, "<title>502 Bad Gateway</title>")
     }))
 
-  it.scopedLive("per endpoint, limited by times, replaced at run time, cleared", () =>
+  it.live("per endpoint, limited by times, replaced at run time, cleared", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ faults: { refresh: { errorRate: 1, times: 2 } } })
       const issued = W.tokens(yield* W.login(s, demo))
@@ -86,13 +86,13 @@ describe("faults", () => {
       assert.strictEqual((yield* W.devices(s, {})).status, 401)
     }))
 
-  it.scopedLive("a share of requests, decided by Effect's Random (seeded: reproducible)", () =>
+  it.live("a share of requests, decided by Effect's Random (seeded: reproducible)", () =>
     Effect.gen(function*() {
       const run = () =>
         Effect.gen(function*() {
           const s = yield* Simulator.make({ faults: { login: { errorRate: 0.5 } } })
           return yield* Effect.forEach(Array.from({ length: 40 }), () => Effect.map(W.login(s, demo), (r) => r.status))
-        }).pipe(Effect.scoped, Effect.withRandom(Random.make("iocm-seed")))
+        }).pipe(Effect.scoped, Random.withSeed("iocm-seed"))
       const first = yield* run()
       const second = yield* run()
       assert.deepStrictEqual(first, second)
@@ -102,7 +102,7 @@ describe("faults", () => {
       assert.isTrue(first.every((x) => x === 200 || x === 500))
     }))
 
-  it.scopedLive("rates add up in one draw: reset, html, truncate, error", () =>
+  it.live("rates add up in one draw: reset, html, truncate, error", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       // html 1 wins over errorRate 1: the first matching share in the order reset, html, truncate, error.

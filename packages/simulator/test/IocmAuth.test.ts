@@ -1,15 +1,15 @@
 /**
  * End to end: `@iocm/core`'s `IocmAuth` against the simulator over real HTTPS with mutual TLS,
- * through `@effect/platform-node`'s HttpClient trusting the test CA and presenting the test
+ * through `@effect/platform-node`'s `node:https` HttpClient trusting the test CA and presenting the test
  * client certificate. Login, refresh with rotation, the old access token refused by the business
  * endpoint after a new login, the old refresh token refused after use, and the platform's error
  * codes mapped onto core's tagged errors.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, layer } from "@effect/vitest"
 import { IocmAuth, PlatformConfig } from "@iocm/core"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
 import * as Simulator from "../src/Simulator.js"
 
 const frozenApp = { appId: "frozen-app", secret: "frozen-secret", frozen: true }
@@ -17,16 +17,16 @@ const frozenApp = { appId: "frozen-app", secret: "frozen-secret", frozen: true }
 const SimulatorLive = Simulator.layer({ tls: { mutual: true }, apps: [frozenApp] })
 
 /** An HttpClient that trusts the simulator's CA and presents its client certificate. */
-const ClientLive = Layer.unwrapEffect(
-  Effect.map(Simulator.Simulator, (s) =>
-    NodeHttpClient.layerWithoutAgent.pipe(
-      Layer.provide(NodeHttpClient.makeAgentLayer({ ca: s.ca, cert: s.clientCert, key: s.clientKey, keepAlive: false }))
-    ))
+const ClientLive = Layer.unwrap(
+  Effect.map(
+    Simulator.Simulator,
+    (s) => NodeHttpClient.layerNodeHttpOptions({ ca: s.ca, cert: s.clientCert, key: s.clientKey, keepAlive: false })
+  )
 )
 
 const AuthLive = IocmAuth.layer.pipe(
   Layer.provide(
-    Layer.unwrapEffect(
+    Layer.unwrap(
       Effect.map(
         Simulator.Simulator,
         (s) => PlatformConfig.layer({ baseUrl: s.baseUrl, appId: s.app.appId, secret: s.app.secret })

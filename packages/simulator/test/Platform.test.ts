@@ -2,7 +2,8 @@
  * The token rules as a state machine, under TestClock: no network, time moved by hand.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Either, Redacted, TestClock } from "effect"
+import { Duration, Effect, Redacted, Result } from "effect"
+import * as TestClock from "effect/testing/TestClock"
 import * as Platform from "../src/internal/platform.js"
 
 const settings: Platform.Settings = {
@@ -21,7 +22,7 @@ const make = (overrides: Partial<Platform.Settings> = {}) =>
   Platform.make({ ...settings, ...overrides }, [app, other, frozen])
 
 const code = <A>(effect: Effect.Effect<A, { readonly spec: { readonly code: string } }>) =>
-  Effect.map(Effect.either(effect), Either.match({ onLeft: (e) => e.spec.code, onRight: () => "ok" }))
+  Effect.map(Effect.result(effect), Result.match({ onFailure: (e) => e.spec.code, onSuccess: () => "ok" }))
 
 describe("platform state machine", () => {
   it.effect("login issues 32-hex tokens and expiresIn from the lifetime", () =>

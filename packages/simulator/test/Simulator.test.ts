@@ -3,7 +3,7 @@
  * `https` client: no code of this project on the client side.
  *
  * Note: `layer(...)` from @effect/vitest patches the shared `it`, so after it the top-level
- * `it.effect`/`it.scoped` no longer provide TestClock; TestClock tests live in Expiry.test.ts.
+ * `it.effect` no longer provides TestClock; TestClock tests live in Expiry.test.ts.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import type { Layer } from "effect"
@@ -396,7 +396,7 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
         )
         assert.strictEqual((yield* W.login(s, { appId: "late-app", secret: "late-secret" })).status, 200)
         const missing = yield* Effect.flip(s.freezeApp("nobody"))
-        assert.strictEqual(missing._tag, "NoSuchElementException")
+        assert.strictEqual(missing._tag, "NoSuchElementError")
       }))
 
     it.effect("the HTTP control API: counters without token values, faults, freeze", () =>
@@ -454,7 +454,7 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
 })
 
 describe("simulator options", () => {
-  it.scopedLive("frozenCode 100247 answers 400/100247", () =>
+  it.live("frozenCode 100247 answers 400/100247", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ frozenCode: "100247", apps: [frozenApp] })
       const res = yield* W.login(s, { appId: frozenApp.appId, secret: frozenApp.secret })
@@ -464,7 +464,7 @@ describe("simulator options", () => {
       })
     }))
 
-  it.scopedLive("the main app comes from options; expiresIn follows tokenLifetime", () =>
+  it.live("the main app comes from options; expiresIn follows tokenLifetime", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ app: { appId: "mine", secret: "my-secret" }, tokenLifetime: "300 seconds" })
       assert.strictEqual(s.app.appId, "mine")
@@ -472,7 +472,7 @@ describe("simulator options", () => {
       assert.strictEqual(W.tokens(yield* W.login(s, { appId: "mine", secret: "my-secret" })).expiresIn, 300)
     }))
 
-  it.scopedLive("flow control: more than N calls per window per app get 403/1010004", () =>
+  it.live("flow control: more than N calls per window per app get 403/1010004", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ rateLimit: { limit: 3, window: "1 minute" }, apps: [otherApp] })
       const mine = W.tokens(yield* W.login(s, demo))
@@ -488,7 +488,7 @@ describe("simulator options", () => {
       assert.strictEqual((yield* W.devices(s, { appKey: otherApp.appId, token: theirs.accessToken })).status, 200)
     }))
 
-  it.scopedLive("the default flow control is 100 calls per 60 s", () =>
+  it.live("the default flow control is 100 calls per 60 s", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       const { accessToken } = W.tokens(yield* W.login(s, demo))
@@ -501,7 +501,7 @@ describe("simulator options", () => {
       assert.strictEqual(statuses.filter((x) => x === 403).length, 1)
     }))
 
-  it.scopedLive("business errors with resultcode/resultmsg keys and a custom app-key header", () =>
+  it.live("business errors with resultcode/resultmsg keys and a custom app-key header", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ businessErrorKeys: "resultcode", appKeyHeader: "x-app-key" })
       const { accessToken } = W.tokens(yield* W.login(s, demo))
@@ -523,7 +523,7 @@ describe("simulator options", () => {
       assert.strictEqual(missing.status, 401)
     }))
 
-  it.scopedLive("a short lifetime expires the access token (real clock): 403/1010005, refresh still works", () =>
+  it.live("a short lifetime expires the access token (real clock): 403/1010005, refresh still works", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ tokenLifetime: "300 millis" })
       const issued = W.tokens(yield* W.login(s, demo))
@@ -537,7 +537,7 @@ describe("simulator options", () => {
       assert.strictEqual((yield* W.refresh(s, { ...demo, refreshToken: issued.refreshToken })).status, 200)
     }))
 
-  it.scopedLive("plain HTTP on request", () =>
+  it.live("plain HTTP on request", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ protocol: "http" })
       assert.match(s.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
@@ -545,7 +545,7 @@ describe("simulator options", () => {
       assert.strictEqual((yield* W.login(s, demo)).status, 200)
     }))
 
-  it.scopedLive("invalid options fail with SimulatorError", () =>
+  it.live("invalid options fail with SimulatorError", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Simulator.make({ tokenLifetime: "0 seconds" }))
       assert.strictEqual(error._tag, "SimulatorError")
@@ -558,20 +558,19 @@ describe("simulator options", () => {
       assert.strictEqual(pem.reason, "Tls")
     }))
 
-  it.scopedLive("a busy port fails with SimulatorError Listen", () =>
+  it.live("a busy port fails with SimulatorError Listen", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       const error = yield* Effect.flip(Simulator.make({ port: s.port }))
       assert.strictEqual(error.reason, "Listen")
     }))
 
-  it.scopedLive("request logs carry method, path, status and outcome, never a secret or a token", () =>
+  it.live("request logs carry method, path, status and outcome, never a secret or a token", () =>
     Effect.gen(function*() {
       const lines: Array<string> = []
-      const capture = Logger.replace(
-        Logger.defaultLogger,
+      const capture = Logger.layer([
         Logger.make(({ message }) => lines.push((Array.isArray(message) ? message : [message]).map(String).join(" ")))
-      )
+      ])
       const s = yield* Simulator.make({ logRequests: true }).pipe(Effect.provide(capture))
       const first = W.tokens(yield* W.login(s, demo))
       const second = W.tokens(yield* W.refresh(s, { ...demo, refreshToken: first.refreshToken }))

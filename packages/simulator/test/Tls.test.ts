@@ -13,7 +13,7 @@ import * as W from "./utils/wire.js"
 const demo = { appId: Simulator.demoApp.appId, secret: Simulator.demoApp.secret }
 
 const loginWithPfx = (s: Simulator.Simulator.Service) =>
-  Effect.async<number, Error>((resume) => {
+  Effect.callback<number, Error>((resume) => {
     const body = new URLSearchParams(demo).toString()
     const req = Https.request(`${s.baseUrl}${W.loginPath}`, {
       method: "POST",
@@ -62,14 +62,14 @@ layer(Simulator.layer({ tls: { mutual: true } }), { excludeTestServices: true })
 })
 
 describe("server-only TLS", () => {
-  it.scopedLive("without mTLS a client certificate is optional", () =>
+  it.live("without mTLS a client certificate is optional", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()
       assert.strictEqual((yield* W.login(s, demo)).status, 200)
       assert.strictEqual((yield* W.login(s, demo, { cert: s.clientCert, key: s.clientKey })).status, 200)
     }))
 
-  it.scopedLive("a server certificate can be given; then it is the one served", () =>
+  it.live("a server certificate can be given; then it is the one served", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make({ tls: { cert: W.fixture("mismatch.pem"), key: W.fixture("mismatch-key.pem") } })
       // Valid chain, but issued for platform.example.test only: Node refuses it for 127.0.0.1.

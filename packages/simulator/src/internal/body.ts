@@ -4,9 +4,10 @@
  * @internal
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Schema from "effect/Schema"
+import type * as Http from "node:http"
 import type { PlatformReject } from "./errors.js"
 import { reject, specs } from "./errors.js"
 
@@ -21,8 +22,9 @@ export const readText = (
   request: HttpServerRequest.HttpServerRequest,
   maxBytes: number
 ): Effect.Effect<string, PlatformReject> =>
-  Effect.async<string, PlatformReject>((resume) => {
-    const source = NodeHttpServerRequest.toIncomingMessage(request)
+  Effect.callback<string, PlatformReject>((resume) => {
+    // The simulator serves HTTP/1.1 only (`node:http` / `node:https`), never HTTP/2.
+    const source = NodeHttpServerRequest.toIncomingMessage(request) as Http.IncomingMessage
     const declared = Number(source.headers["content-length"])
     if (Number.isFinite(declared) && declared > maxBytes) {
       resume(Effect.fail(reject(specs.bodyTooLarge)))
@@ -58,7 +60,9 @@ export const readText = (
       finish(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
     }
     function onError() {
-      finish(Effect.fail(reject(specs.invalidInput)))
+      // The client went away: yield first, so that the server's interruption of this request
+      // (the connection closed) wins and an answer nobody can read is neither counted nor logged.
+      finish(Effect.andThen(Effect.yieldNow, Effect.fail(reject(specs.invalidInput))))
     }
     source.on("data", onData)
     source.on("end", onEnd)
@@ -111,27 +115,29 @@ export const jsonObject = (text: string): Effect.Effect<Record<string, unknown>,
 /**
  * The platform's parameter checks, in its order: a missing, `null` or empty mandatory field is
  * 102202; a field of the wrong type or longer than `maxLength` characters is 50400. Then the
- * fields are decoded with the wire schema.
+ * fields are decoded with the wire schema, whose decoder is built once, here.
  *
  * @internal
  */
-export const validate = <A, I>(
-  schema: Schema.Schema<A, I>,
-  raw: Record<string, unknown>,
+export const validator = <A, I>(
+  schema: Schema.Codec<A, I>,
   fields: ReadonlyArray<string>,
   maxLength: number
-): Effect.Effect<A, PlatformReject> => {
-  for (const field of fields) {
-    const value = raw[field]
-    if (value === undefined || value === null || value === "") {
-      return Effect.fail(reject(specs.missingParameter))
+): (raw: Record<string, unknown>) => Effect.Effect<A, PlatformReject> => {
+  const decode = Schema.decodeUnknownExit(schema)
+  return (raw) => {
+    for (const field of fields) {
+      const value = raw[field]
+      if (value === undefined || value === null || value === "") {
+        return Effect.fail(reject(specs.missingParameter))
+      }
     }
-  }
-  for (const field of fields) {
-    const value = raw[field]
-    if (typeof value !== "string" || value.length > maxLength) {
-      return Effect.fail(reject(specs.invalidInput))
+    for (const field of fields) {
+      const value = raw[field]
+      if (typeof value !== "string" || value.length > maxLength) {
+        return Effect.fail(reject(specs.invalidInput))
+      }
     }
+    return Effect.mapError(decode(raw), () => reject(specs.invalidInput))
   }
-  return Schema.decodeUnknown(schema)(raw).pipe(Effect.mapError(() => reject(specs.invalidInput)))
 }

@@ -9,11 +9,11 @@ import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Path from "node:path"
 import type { AppRegistration, Endpoint, Faults, Simulator, SimulatorOptions } from "../Simulator.js"
 import { defaultPort, demoApp, endpoints } from "../Simulator.js"
@@ -107,26 +107,26 @@ const usage = (message: string) => new CliUsageError({ message })
 const truthy = (value: string | undefined): boolean =>
   value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase())
 
-const integer = (name: string, text: string, min: number, max: number): Either.Either<number, CliUsageError> => {
+const integer = (name: string, text: string, min: number, max: number): Result.Result<number, CliUsageError> => {
   const n = Number(text)
   return /^\d+$/.test(text.trim()) && n >= min && n <= max
-    ? Either.right(n)
-    : Either.left(usage(`${name} must be a whole number between ${min} and ${max}, got "${text}"`))
+    ? Result.succeed(n)
+    : Result.fail(usage(`${name} must be a whole number between ${min} and ${max}, got "${text}"`))
 }
 
-const duration = (name: string, text: string): Either.Either<Duration.Duration, CliUsageError> =>
+const duration = (name: string, text: string): Result.Result<Duration.Duration, CliUsageError> =>
   Option.match(parseDuration(text).pipe(Option.filter((d) => Duration.toMillis(d) > 0)), {
     onNone: () =>
-      Either.left(usage(`${name} must be a positive duration (e.g. 90, 500ms, 10s, 5m, 1h, 30d), got "${text}"`)),
-    onSome: Either.right
+      Result.fail(usage(`${name} must be a positive duration (e.g. 90, 500ms, 10s, 5m, 1h, 30d), got "${text}"`)),
+    onSome: Result.succeed
   })
 
-const rate = (spec: string, text: string | undefined): Either.Either<number, CliUsageError> => {
-  if (text === undefined) return Either.right(1)
+const rate = (spec: string, text: string | undefined): Result.Result<number, CliUsageError> => {
+  if (text === undefined) return Result.succeed(1)
   const n = Number(text)
   return text.trim() !== "" && Number.isFinite(n) && n >= 0 && n <= 1
-    ? Either.right(n)
-    : Either.left(usage(`--fault ${spec}: the rate must be between 0 and 1`))
+    ? Result.succeed(n)
+    : Result.fail(usage(`--fault ${spec}: the rate must be between 0 and 1`))
 }
 
 /**
@@ -134,11 +134,11 @@ const rate = (spec: string, text: string | undefined): Either.Either<number, Cli
  *
  * @internal
  */
-export const parseFault = (spec: string): Either.Either<readonly [ReadonlyArray<Endpoint>, Faults], CliUsageError> =>
-  Either.gen(function*() {
+export const parseFault = (spec: string): Result.Result<readonly [ReadonlyArray<Endpoint>, Faults], CliUsageError> =>
+  Result.gen(function*() {
     const match = /^([a-z]+):([a-z-]+)(?:=(.*))?$/.exec(spec.trim())
     if (match === null) {
-      return yield* Either.left(usage(`--fault "${spec}" is not <endpoint>:<kind>[=<value>]`))
+      return yield* Result.fail(usage(`--fault "${spec}" is not <endpoint>:<kind>[=<value>]`))
     }
     const [, endpoint = "", kind = "", value] = match
     const targets: ReadonlyArray<Endpoint> | undefined = endpoint === "all"
@@ -147,7 +147,7 @@ export const parseFault = (spec: string): Either.Either<readonly [ReadonlyArray<
       ? [endpoint as Endpoint]
       : undefined
     if (targets === undefined) {
-      return yield* Either.left(usage(`--fault ${spec}: unknown endpoint "${endpoint}" (login, refresh, devices, all)`))
+      return yield* Result.fail(usage(`--fault ${spec}: unknown endpoint "${endpoint}" (login, refresh, devices, all)`))
     }
     switch (kind) {
       case "error":
@@ -160,34 +160,34 @@ export const parseFault = (spec: string): Either.Either<readonly [ReadonlyArray<
       case "html":
         return [targets, { html: yield* rate(spec, value) }] as const
       case "latency": {
-        if (value === undefined) return yield* Either.left(usage(`--fault ${spec}: latency needs a duration`))
+        if (value === undefined) return yield* Result.fail(usage(`--fault ${spec}: latency needs a duration`))
         const d = yield* Option.match(parseDuration(value), {
-          onNone: () => Either.left(usage(`--fault ${spec}: "${value}" is not a duration`)),
-          onSome: Either.right
+          onNone: () => Result.fail(usage(`--fault ${spec}: "${value}" is not a duration`)),
+          onSome: Result.succeed
         })
-        if (Duration.greaterThan(d, maxLatency)) {
-          return yield* Either.left(usage(`--fault ${spec}: latency must be at most ${Duration.format(maxLatency)}`))
+        if (Duration.isGreaterThan(d, maxLatency)) {
+          return yield* Result.fail(usage(`--fault ${spec}: latency must be at most ${Duration.format(maxLatency)}`))
         }
         return [targets, { latency: d }] as const
       }
       case "times":
         return [targets, { times: yield* integer(`--fault ${spec}`, value ?? "", 1, Number.MAX_SAFE_INTEGER) }] as const
       default:
-        return yield* Either.left(
+        return yield* Result.fail(
           usage(`--fault ${spec}: unknown kind "${kind}" (error, reset, truncate, html, latency, times)`)
         )
     }
   })
 
-const parseApp = (text: string): Either.Either<AppRegistration, CliUsageError> => {
+const parseApp = (text: string): Result.Result<AppRegistration, CliUsageError> => {
   const parts = text.split(":")
   const [appId = "", secret = "", flag] = parts
   if (
     parts.length < 2 || parts.length > 3 || appId === "" || secret === "" || (flag !== undefined && flag !== "frozen")
   ) {
-    return Either.left(usage(`--app "${text}" is not <appId>:<secret>[:frozen]`))
+    return Result.fail(usage(`--app "${text}" is not <appId>:<secret>[:frozen]`))
   }
-  return Either.right({ appId, secret, frozen: flag === "frozen" })
+  return Result.succeed({ appId, secret, frozen: flag === "frozen" })
 }
 
 const valueFlags = new Set([
@@ -213,8 +213,8 @@ const booleanFlags = new Set(["--http", "--mtls", "--result-keys", "--no-control
  *
  * @internal
  */
-export const parse = (argv: ReadonlyArray<string>, env: Env): Either.Either<Command, CliUsageError> =>
-  Either.gen(function*() {
+export const parse = (argv: ReadonlyArray<string>, env: Env): Result.Result<Command, CliUsageError> =>
+  Result.gen(function*() {
     const values = new Map<string, Array<string>>()
     const flags = new Set<string>()
     for (let i = 0; i < argv.length; i++) {
@@ -230,12 +230,12 @@ export const parse = (argv: ReadonlyArray<string>, env: Env): Either.Either<Comm
           value = argv[i + 1]
           i++
         }
-        if (value === undefined) return yield* Either.left(usage(`${name} needs a value`))
+        if (value === undefined) return yield* Result.fail(usage(`${name} needs a value`))
         values.set(name, [...(values.get(name) ?? []), value])
       } else if (booleanFlags.has(arg)) {
         flags.add(arg)
       } else {
-        return yield* Either.left(usage(`unknown argument "${arg}"`))
+        return yield* Result.fail(usage(`unknown argument "${arg}"`))
       }
     }
     const help = flags.has("--help") || flags.has("-h")
@@ -251,12 +251,12 @@ export const parse = (argv: ReadonlyArray<string>, env: Env): Either.Either<Comm
     const host = last("--host", "IOCM_SIM_HOST") ?? "127.0.0.1"
     const http = flags.has("--http") || truthy(env["IOCM_SIM_HTTP"])
     const mutual = flags.has("--mtls") || truthy(env["IOCM_SIM_MTLS"])
-    if (http && mutual) return yield* Either.left(usage("--mtls needs HTTPS; drop --http"))
+    if (http && mutual) return yield* Result.fail(usage("--mtls needs HTTPS; drop --http"))
 
     const appId = last("--app-id", "IOCM_APP_ID") ?? demoApp.appId
     const secret = last("--secret", "IOCM_SECRET") ?? demoApp.secret
     if (appId.length > 256 || secret.length > 256) {
-      return yield* Either.left(usage("the appId and secret are at most 256 characters"))
+      return yield* Result.fail(usage("the appId and secret are at most 256 characters"))
     }
     const apps: Array<AppRegistration> = []
     for (const text of values.get("--app") ?? []) apps.push(yield* parseApp(text))
@@ -266,7 +266,7 @@ export const parse = (argv: ReadonlyArray<string>, env: Env): Either.Either<Comm
 
     const optionalDuration = (flag: string, envName: string) => {
       const text = last(flag, envName)
-      return text === undefined ? Either.right(undefined) : duration(flag, text)
+      return text === undefined ? Result.succeed(undefined) : duration(flag, text)
     }
     const tokenLifetime = yield* optionalDuration("--token-lifetime", "IOCM_SIM_TOKEN_LIFETIME")
     const refreshTokenLifetime = yield* optionalDuration("--refresh-lifetime", "IOCM_SIM_REFRESH_LIFETIME")
@@ -275,7 +275,7 @@ export const parse = (argv: ReadonlyArray<string>, env: Env): Either.Either<Comm
     const rateLimit = rateText === undefined ? undefined : yield* integer("--rate-limit", rateText, 0, 1_000_000_000)
     const frozenCode = last("--frozen-code", "IOCM_SIM_FROZEN_CODE")
     if (frozenCode !== undefined && frozenCode !== "100449" && frozenCode !== "100247") {
-      return yield* Either.left(usage(`--frozen-code must be 100449 or 100247, got "${frozenCode}"`))
+      return yield* Result.fail(usage(`--frozen-code must be 100449 or 100247, got "${frozenCode}"`))
     }
     const maxText = last("--max-body-size")
     const maxBodySize = maxText === undefined ? undefined : yield* integer("--max-body-size", maxText, 1, 2 ** 30)
@@ -339,8 +339,8 @@ export const banner = (service: Simulator.Service, command: Command): string => 
     : service.mutualTls
     ? `HTTPS, mutual TLS: present ${Path.join(fixturesDirectory, "client.pem")} + client-key.pem`
     : "HTTPS (test-only certificate)"
-  const fmt = (d: Duration.DurationInput | undefined, fallback: string) =>
-    d === undefined ? fallback : Duration.format(Duration.decode(d))
+  const fmt = (d: Duration.Input | undefined, fallback: string) =>
+    d === undefined ? fallback : Duration.format(Duration.fromInputUnsafe(d))
   const lines = [
     "iocm simulator: a fake OceanConnect platform, for tests only",
     `  base URL    ${service.baseUrl}`,
@@ -374,7 +374,7 @@ const compactLogger = Logger.make(({ date, logLevel, message }) => {
   const text = (Array.isArray(message) ? message : [message]).map((m) => typeof m === "string" ? m : String(m)).join(
     " "
   )
-  globalThis.console.log(`${date.toISOString()} ${logLevel.label.padEnd(5)} ${text}`)
+  globalThis.console.log(`${date.toISOString()} ${logLevel.toUpperCase().padEnd(5)} ${text}`)
 })
 
 /**
@@ -386,14 +386,14 @@ const compactLogger = Logger.make(({ date, logLevel, message }) => {
 export const main = (argv: ReadonlyArray<string>, env: Env): Effect.Effect<void> =>
   Effect.gen(function*() {
     const parsed = parse(argv, env)
-    if (Either.isLeft(parsed)) {
-      yield* Console.error(`simulator: ${parsed.left.message}\nRun "pnpm simulator --help" for the flags.`)
+    if (Result.isFailure(parsed)) {
+      yield* Console.error(`simulator: ${parsed.failure.message}\nRun "pnpm simulator --help" for the flags.`)
       yield* Effect.sync(() => {
         process.exitCode = 2
       })
       return
     }
-    const command = parsed.right
+    const command = parsed.success
     if (command.help) {
       yield* Console.log(helpText)
       return
@@ -408,14 +408,14 @@ export const main = (argv: ReadonlyArray<string>, env: Env): Effect.Effect<void>
       })
     ).pipe(
       Effect.onExit((exit) =>
-        Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause) ? Console.log("simulator stopped") : Effect.void
+        Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? Console.log("simulator stopped") : Effect.void
       ),
       Effect.catchTag("SimulatorError", (error) =>
-        Effect.zipRight(
+        Effect.andThen(
           Console.error(`simulator: ${error.message}`),
           Effect.sync(() => {
             process.exitCode = 1
           })
         ))
     )
-  }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, compactLogger)))
+  }).pipe(Effect.provide(Logger.layer([compactLogger])))

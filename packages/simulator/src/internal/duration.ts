@@ -16,7 +16,7 @@ const units: Record<string, (n: number) => Duration.Duration> = {
 
 /**
  * Parses `"90"` (seconds), `"500ms"`, `"10s"`, `"5m"`, `"1h"`, `"30d"` or Effect's own
- * `"10 seconds"`; negative or malformed input is `None`.
+ * `"10 seconds"`; malformed input (`"Infinity"` included) is `None`, a negative duration is zero.
  *
  * @internal
  */
@@ -27,15 +27,15 @@ export const parse = (input: string): Option.Option<Duration.Duration> => {
     const value = Number(short[1])
     return Option.some((units[short[2] ?? "s"] ?? Duration.seconds)(value))
   }
-  return Duration.decodeUnknown(text).pipe(
-    Option.filter((d) => Duration.greaterThanOrEqualTo(d, Duration.zero))
-  )
+  // Effect 4 also reads "Infinity" and "-Infinity"; a duration typed by a person must be a number and a unit.
+  return text === "Infinity" || text === "-Infinity" ? Option.none() : decode(text as Duration.Input)
 }
 
 /**
- * Decodes a `DurationInput` without throwing; negative durations are `None`.
+ * Decodes a `Duration.Input` without throwing; a negative duration is zero (as Effect 3 decoded
+ * it: Effect 4 keeps the sign).
  *
  * @internal
  */
-export const decode = (input: Duration.DurationInput): Option.Option<Duration.Duration> =>
-  Duration.decodeUnknown(input).pipe(Option.filter((d) => Duration.greaterThanOrEqualTo(d, Duration.zero)))
+export const decode = (input: Duration.Input): Option.Option<Duration.Duration> =>
+  Duration.fromInput(input).pipe(Option.map((d) => Duration.isNegative(d) ? Duration.zero : d))

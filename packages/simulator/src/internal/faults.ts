@@ -87,6 +87,28 @@ export interface FaultRegistry {
 
 const none: Decision = { latency: Duration.zero, action: undefined }
 
+const succeedNone = Effect.succeed(none)
+
+/** The endpoint's armed faults, and the registry after one use of them. */
+const take = (
+  map: ReadonlyMap<Endpoint, Armed>,
+  endpoint: Endpoint
+): readonly [Armed | undefined, ReadonlyMap<Endpoint, Armed>] => {
+  const current = map.get(endpoint)
+  if (current === undefined || current.remaining === undefined) return [current, map]
+  const next = new Map(map)
+  if (current.remaining <= 1) next.delete(endpoint)
+  else next.set(endpoint, { ...current, remaining: current.remaining - 1 })
+  return [current, next]
+}
+
+/** The decision for one request: no fault, or the armed latency and one draw among the rates. */
+const draw = (armed: Armed | undefined): Effect.Effect<Decision> => {
+  if (armed === undefined) return succeedNone
+  if (armed.rates.length === 0) return Effect.succeed({ latency: armed.latency, action: undefined })
+  return Effect.map(Random.next, (value): Decision => ({ latency: armed.latency, action: pick(armed.rates, value) }))
+}
+
 /** @internal */
 export const make = (initial: Partial<Record<Endpoint, Faults>>): Effect.Effect<FaultRegistry> =>
   Effect.gen(function*() {
@@ -107,19 +129,7 @@ export const make = (initial: Partial<Record<Endpoint, Faults>>): Effect.Effect<
         }),
       clear: Ref.set(ref, new Map()),
       decide: (endpoint) =>
-        Effect.gen(function*() {
-          // Take one use of a `times`-limited fault set atomically, then draw outside the Ref.
-          const armed = yield* Ref.modify(ref, (map): readonly [Armed | undefined, ReadonlyMap<Endpoint, Armed>] => {
-            const current = map.get(endpoint)
-            if (current === undefined || current.remaining === undefined) return [current, map]
-            const next = new Map(map)
-            if (current.remaining <= 1) next.delete(endpoint)
-            else next.set(endpoint, { ...current, remaining: current.remaining - 1 })
-            return [current, next]
-          })
-          if (armed === undefined) return none
-          const action = armed.rates.length === 0 ? undefined : pick(armed.rates, yield* Random.next)
-          return { latency: armed.latency, action }
-        })
+        // Take one use of a `times`-limited fault set atomically, then draw outside the Ref.
+        Effect.flatMap(Ref.modify(ref, (map) => take(map, endpoint)), draw)
     }
   })

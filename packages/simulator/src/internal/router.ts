@@ -5,17 +5,20 @@
  * @internal
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Wire from "@iocm/core/Wire"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as FindMyWay from "effect/http/FindMyWay"
+import * as HttpRouter from "effect/http/HttpRouter"
+import type * as HttpServerError from "effect/http/HttpServerError"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import type { CountedEndpoint, Endpoint, Faults, Simulator } from "../Simulator.js"
 import * as Body from "./body.js"
 import type { CounterRegistry } from "./counters.js"
@@ -67,7 +70,7 @@ interface Answer {
 }
 
 const errorResponse = (spec: ErrorSpec, keys: "error_code" | "resultcode" = "error_code") =>
-  HttpServerResponse.unsafeJson(
+  HttpServerResponse.jsonUnsafe(
     keys === "resultcode"
       ? { resultcode: spec.code, resultmsg: spec.description }
       : Wire.encodeErrorBody({ code: spec.code, description: spec.description }),
@@ -126,7 +129,7 @@ const faultAnswer = (endpoint: Endpoint, action: FaultAction): Answer => {
   }
 }
 
-const encodeToken = Schema.encode(Wire.TokenResponse)
+const encodeToken = Schema.encodeExit(Wire.TokenResponse)
 
 const tokenResponse = (issued: Issued) =>
   encodeToken({
@@ -137,10 +140,12 @@ const tokenResponse = (issued: Issued) =>
     scope: "default"
   }).pipe(
     Effect.orDie,
-    Effect.map((body) => HttpServerResponse.unsafeJson(body))
+    Effect.map((body) => HttpServerResponse.jsonUnsafe(body))
   )
 
-const pathOf = (url: string): string => {
+/** The request target as the client sent it, without its query (`request.url` drops an absolute form's origin). */
+const pathOf = (request: HttpServerRequest.HttpServerRequest): string => {
+  const url = NodeHttpServerRequest.toIncomingMessage(request).url ?? ""
   const q = url.indexOf("?")
   return q === -1 ? url : url.slice(0, q)
 }
@@ -150,43 +155,80 @@ const intParam = (value: string | ReadonlyArray<string> | undefined, fallback: n
   return Number.isSafeInteger(n) && n >= 0 ? n : fallback
 }
 
-const Rate = Schema.Number.pipe(Schema.between(0, 1))
+const Rate = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
+
+const nonNegative = Schema.isGreaterThanOrEqualTo(0)
 
 const FaultsJson = Schema.Struct({
   errorRate: Schema.optional(Rate),
-  latency: Schema.optional(Schema.Union(Schema.NonNegative, Schema.String)),
-  reset: Schema.optional(Schema.Union(Schema.Boolean, Rate)),
-  truncate: Schema.optional(Schema.Union(Schema.Boolean, Rate)),
-  html: Schema.optional(Schema.Union(Schema.Boolean, Rate)),
-  times: Schema.optional(Schema.NonNegativeInt)
+  latency: Schema.optional(Schema.Union([Schema.Number.pipe(Schema.check(nonNegative)), Schema.String])),
+  reset: Schema.optional(Schema.Union([Schema.Boolean, Rate])),
+  truncate: Schema.optional(Schema.Union([Schema.Boolean, Rate])),
+  html: Schema.optional(Schema.Union([Schema.Boolean, Rate])),
+  times: Schema.optional(Schema.Int.pipe(Schema.check(nonNegative)))
 })
 
 /** Control-API faults: rates in `0..1`, no unknown key (a misspelt one would be silently ignored). */
-const decodeFaults = Schema.decodeUnknown(FaultsJson, { onExcessProperty: "error" })
+const decodeFaults = Schema.decodeUnknownExit(FaultsJson, { onExcessProperty: "error" })
+
+const Parameter = Schema.NonEmptyString.pipe(Schema.check(Schema.isMaxLength(Wire.maxParameterLength)))
 
 const AppJson = Schema.Struct({
-  appId: Schema.NonEmptyString.pipe(Schema.maxLength(Wire.maxParameterLength)),
-  secret: Schema.NonEmptyString.pipe(Schema.maxLength(Wire.maxParameterLength)),
+  appId: Parameter,
+  secret: Parameter,
   frozen: Schema.optional(Schema.Boolean)
 })
 
+const decodeApp = Schema.decodeUnknownExit(AppJson)
+
+const loginFields = ["appId", "secret"] as const
+
+// The login's form fields: like a servlet, it reads the first value of each.
+const validateLogin = Body.validator(Wire.LoginRequest, loginFields, Wire.maxParameterLength)
+
+const validateRefresh = Body.validator(
+  Wire.RefreshRequest,
+  ["appId", "secret", "refreshToken"],
+  Wire.maxParameterLength
+)
+
+// The platform's paths are exact: a client that got the case or a slash wrong must find out
+// here, not in production.
+const routerConfig: Partial<FindMyWay.RouterConfig> = {
+  caseSensitive: true,
+  ignoreTrailingSlash: false,
+  ignoreDuplicateSlashes: false
+}
+
 /**
- * Builds the HTTP app.
+ * Builds the HTTP app once, in the given scope: the routes, then the platform-style answers for
+ * unknown routes and defects around them. It fails only when interrupted.
  *
  * @internal
  */
-export const make = (deps: RouterDeps) => {
+export const make = (
+  deps: RouterDeps
+): Effect.Effect<
+  Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    HttpServerError.HttpServerError,
+    HttpServerRequest.HttpServerRequest | Scope.Scope
+  >,
+  never,
+  Scope.Scope
+> => {
   const { control, counters, faults, platform, settings } = deps
 
-  const finish = (endpoint: CountedEndpoint, start: number) => (answer: Answer) =>
+  const finish = (endpoint: CountedEndpoint, start: number, answer: Answer) =>
     Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
       yield* counters.record(endpoint, answer.outcome)
+      if (!settings.logRequests && !answer.reset) return answer.response
+      const request = yield* HttpServerRequest.HttpServerRequest
       if (settings.logRequests) {
         const elapsed = (yield* Clock.currentTimeMillis) - start
         const status = answer.reset ? "---" : String(answer.response.status)
         // Method, path, status and outcome only: never headers, bodies or query strings.
-        yield* Effect.logInfo(`${request.method} ${pathOf(request.url)} ${status} ${answer.outcome} ${elapsed}ms`)
+        yield* Effect.logInfo(`${request.method} ${pathOf(request)} ${status} ${answer.outcome} ${elapsed}ms`)
       }
       if (answer.reset) {
         NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
@@ -202,42 +244,37 @@ export const make = (deps: RouterDeps) => {
       PlatformReject,
       HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams
     >
-  ) =>
-    Effect.gen(function*() {
+  ) => {
+    // Built once per route, not per request.
+    const handled = handler.pipe(
+      Effect.map((response): Answer => ({ outcome: "ok", response })),
+      Effect.catchTag("PlatformReject", (e) => Effect.succeed(rejected(keys)(e))),
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.as(
+            Effect.logError("simulator defect", Cause.pretty(cause)),
+            rejected()(reject(specs.internal))
+          )
+      )
+    )
+    return Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
       const decision = yield* faults.decide(endpoint)
       if (!Duration.isZero(decision.latency)) {
         yield* Effect.sleep(decision.latency)
       }
-      const answer: Answer = decision.action !== undefined
-        ? faultAnswer(endpoint, decision.action)
-        : yield* handler.pipe(
-          Effect.map((response): Answer => ({ outcome: "ok", response })),
-          Effect.catchTag("PlatformReject", (e) => Effect.succeed(rejected(keys)(e))),
-          Effect.catchAllCause((cause) =>
-            Cause.isInterruptedOnly(cause)
-              ? Effect.failCause(cause)
-              : Effect.as(
-                Effect.logError("simulator defect", Cause.pretty(cause)),
-                rejected()(reject(specs.internal))
-              )
-          )
-        )
-      return yield* finish(endpoint, start)(answer)
+      const answer = decision.action !== undefined ? faultAnswer(endpoint, decision.action) : yield* handled
+      return yield* finish(endpoint, start, answer)
     })
+  }
 
   const login = Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const text = yield* Body.readText(request, settings.maxBodySize)
-    const fields = ["appId", "secret"] as const
     // Like a servlet's form parameters: a body of any other type carries no field, so 102202.
     const form = Body.hasContentType(request, "application/x-www-form-urlencoded") ? text : ""
-    const input = yield* Body.validate(
-      Wire.LoginRequest,
-      Body.formFields(form, fields),
-      fields,
-      Wire.maxParameterLength
-    )
+    const input = yield* validateLogin(Body.formFields(form, loginFields))
     const issued = yield* platform.login(input.appId, input.secret)
     return yield* tokenResponse(issued)
   })
@@ -248,13 +285,7 @@ export const make = (deps: RouterDeps) => {
     if (!Body.hasContentType(request, "application/json")) {
       return yield* reject(specs.invalidInput)
     }
-    const raw = yield* Body.jsonObject(text)
-    const input = yield* Body.validate(
-      Wire.RefreshRequest,
-      raw,
-      ["appId", "secret", "refreshToken"],
-      Wire.maxParameterLength
-    )
+    const input = yield* validateRefresh(yield* Body.jsonObject(text))
     const issued = yield* platform.refresh(input.appId, input.secret, input.refreshToken)
     return yield* tokenResponse(issued)
   })
@@ -271,7 +302,7 @@ export const make = (deps: RouterDeps) => {
     }
     yield* platform.authorize(appKey, bearer[1])
     const search = yield* HttpServerRequest.ParsedSearchParams
-    return HttpServerResponse.unsafeJson({
+    return HttpServerResponse.jsonUnsafe({
       totalCount: 0,
       pageNo: intParam(search["pageNo"], 0),
       pageSize: intParam(search["pageSize"], 10),
@@ -281,15 +312,17 @@ export const make = (deps: RouterDeps) => {
 
   // --- control API: plain JSON, counted as "other", never reveals a token or a secret -------
 
-  const controlAnswer = <R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, PlatformReject, R>) =>
-    Effect.gen(function*() {
+  const controlAnswer = <R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, PlatformReject, R>) => {
+    const handled = handler.pipe(
+      Effect.map((response): Answer => ({ outcome: "control", response })),
+      Effect.catchTag("PlatformReject", (e) => Effect.succeed(rejected()(e)))
+    )
+    return Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
-      const answer = yield* handler.pipe(
-        Effect.map((response): Answer => ({ outcome: "control", response })),
-        Effect.catchTag("PlatformReject", (e) => Effect.succeed(rejected()(e)))
-      )
-      return yield* finish("other", start)(answer)
+      const answer = yield* handled
+      return yield* finish("other", start, answer)
     })
+  }
 
   const jsonBody = Effect.flatMap(
     HttpServerRequest.HttpServerRequest,
@@ -333,7 +366,7 @@ export const make = (deps: RouterDeps) => {
     } else if (input.latency !== undefined) {
       latency = Duration.millis(input.latency)
     }
-    if (latency !== undefined && Duration.greaterThan(latency, maxLatency)) {
+    if (latency !== undefined && Duration.isGreaterThan(latency, maxLatency)) {
       return yield* reject({
         ...specs.invalidInput,
         description: `Latency must be at most ${Duration.format(maxLatency)}.`
@@ -344,49 +377,55 @@ export const make = (deps: RouterDeps) => {
     return noContent
   })
 
-  const appAction = (action: (appId: string) => Effect.Effect<void, Cause.NoSuchElementException>) =>
+  const appAction = (action: (appId: string) => Effect.Effect<void, Cause.NoSuchElementError>) =>
     Effect.gen(function*() {
       const appId = (yield* HttpRouter.params)["appId"] ?? ""
       yield* action(appId).pipe(notFoundApp(appId))
       return noContent
     })
 
-  let router = HttpRouter.empty.pipe(
-    HttpRouter.post(Wire.loginPath, guard("login", "error_code", login)),
-    HttpRouter.post(Wire.refreshPath, guard("refresh", "error_code", refresh)),
-    HttpRouter.get(Wire.devicesPath, guard("devices", settings.businessErrorKeys, devices))
-  )
-  if (settings.controlApi) {
-    router = router.pipe(
-      HttpRouter.get(
-        `${controlPrefix}/counters`,
-        controlAnswer(Effect.map(counterSnapshot, (body) => HttpServerResponse.unsafeJson(body)))
-      ),
-      HttpRouter.post(`${controlPrefix}/counters/reset`, controlAnswer(Effect.as(control.resetCounters, noContent))),
-      HttpRouter.put(`${controlPrefix}/faults/:endpoint`, controlAnswer(setFaults)),
-      HttpRouter.del(`${controlPrefix}/faults`, controlAnswer(Effect.as(control.clearFaults, noContent))),
-      HttpRouter.post(
-        `${controlPrefix}/apps`,
-        controlAnswer(Effect.gen(function*() {
-          const json = yield* jsonBody
-          const app = yield* Schema.decodeUnknown(AppJson)(json).pipe(Effect.mapError(() => reject(specs.invalidInput)))
-          yield* control.registerApp(app)
-          return noContent
-        }))
-      ),
-      HttpRouter.post(`${controlPrefix}/apps/:appId/freeze`, controlAnswer(appAction(control.freezeApp))),
-      HttpRouter.post(`${controlPrefix}/apps/:appId/unfreeze`, controlAnswer(appAction(control.unfreezeApp))),
-      HttpRouter.post(
-        `${controlPrefix}/apps/:appId/revoke`,
-        controlAnswer(Effect.gen(function*() {
-          const appId = (yield* HttpRouter.params)["appId"] ?? ""
-          yield* control.revokeTokens(appId)
-          return noContent
-        }))
-      ),
-      HttpRouter.post(`${controlPrefix}/revoke`, controlAnswer(Effect.as(control.revokeTokens(), noContent)))
-    )
-  }
+  const apiRoutes = [
+    HttpRouter.route("POST", Wire.loginPath, guard("login", "error_code", login)),
+    HttpRouter.route("POST", Wire.refreshPath, guard("refresh", "error_code", refresh)),
+    HttpRouter.route("GET", Wire.devicesPath, guard("devices", settings.businessErrorKeys, devices))
+  ]
+  const controlRoutes = [
+    HttpRouter.route(
+      "GET",
+      `${controlPrefix}/counters`,
+      controlAnswer(Effect.map(counterSnapshot, (body) => HttpServerResponse.jsonUnsafe(body)))
+    ),
+    HttpRouter.route(
+      "POST",
+      `${controlPrefix}/counters/reset`,
+      controlAnswer(Effect.as(control.resetCounters, noContent))
+    ),
+    HttpRouter.route("PUT", `${controlPrefix}/faults/:endpoint`, controlAnswer(setFaults)),
+    HttpRouter.route("DELETE", `${controlPrefix}/faults`, controlAnswer(Effect.as(control.clearFaults, noContent))),
+    HttpRouter.route(
+      "POST",
+      `${controlPrefix}/apps`,
+      controlAnswer(Effect.gen(function*() {
+        const json = yield* jsonBody
+        const app = yield* decodeApp(json).pipe(Effect.mapError(() => reject(specs.invalidInput)))
+        yield* control.registerApp(app)
+        return noContent
+      }))
+    ),
+    HttpRouter.route("POST", `${controlPrefix}/apps/:appId/freeze`, controlAnswer(appAction(control.freezeApp))),
+    HttpRouter.route("POST", `${controlPrefix}/apps/:appId/unfreeze`, controlAnswer(appAction(control.unfreezeApp))),
+    HttpRouter.route(
+      "POST",
+      `${controlPrefix}/apps/:appId/revoke`,
+      controlAnswer(Effect.gen(function*() {
+        const appId = (yield* HttpRouter.params)["appId"] ?? ""
+        yield* control.revokeTokens(appId)
+        return noContent
+      }))
+    ),
+    HttpRouter.route("POST", `${controlPrefix}/revoke`, controlAnswer(Effect.as(control.revokeTokens(), noContent)))
+  ]
+  const routes = HttpRouter.addAll(settings.controlApi ? [...apiRoutes, ...controlRoutes] : apiRoutes)
 
   const knownPaths = new Map<string, string>([
     [Wire.loginPath, "POST"],
@@ -397,25 +436,36 @@ export const make = (deps: RouterDeps) => {
   const notFound = Effect.gen(function*() {
     const start = yield* Clock.currentTimeMillis
     const request = yield* HttpServerRequest.HttpServerRequest
-    const allow = knownPaths.get(pathOf(request.url))
+    const allow = knownPaths.get(pathOf(request))
     const answer: Answer = allow === undefined
       ? { outcome: "404", response: errorResponse(specs.notFound) }
       : {
         outcome: "405",
         response: errorResponse(specs.methodNotAllowed).pipe(HttpServerResponse.setHeader("allow", allow))
       }
-    return yield* finish("other", start)(answer)
+    return yield* finish("other", start, answer)
   })
 
-  return router.pipe(
-    // The platform's paths are exact: a client that got the case or a slash wrong must
-    // find out here, not in production.
-    HttpRouter.withRouterConfig({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }),
-    Effect.catchTag("RouteNotFound", () => notFound),
-    Effect.catchAllCause((cause) =>
-      Cause.isInterruptedOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.as(Effect.logError("simulator defect", Cause.pretty(cause)), errorResponse(specs.internal))
+  // Unknown routes (the router finds no match for the method and path) get the platform-style
+  // 404/405; a defect anywhere gets a 500 with the platform's body, never an empty one.
+  const withFallbacks = (
+    app: Effect.Effect<
+      HttpServerResponse.HttpServerResponse,
+      HttpServerError.HttpServerError,
+      HttpServerRequest.HttpServerRequest | Scope.Scope
+    >
+  ) =>
+    app.pipe(
+      Effect.catchReason("HttpServerError", "RouteNotFound", () => notFound),
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.as(Effect.logError("simulator defect", Cause.pretty(cause)), errorResponse(specs.internal))
+      )
     )
+
+  return HttpRouter.toHttpEffect(routes).pipe(
+    Effect.map(withFallbacks),
+    Effect.provideService(HttpRouter.RouterConfig, routerConfig)
   )
 }

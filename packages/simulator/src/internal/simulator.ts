@@ -5,14 +5,11 @@
  * @internal
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import * as HttpMiddleware from "effect/http/HttpMiddleware"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -90,7 +87,7 @@ const invalid = (description: string) => new SimulatorError({ reason: "Options",
 
 const durationOption = (
   name: string,
-  input: Duration.DurationInput | undefined,
+  input: Duration.Input | undefined,
   fallback: Duration.Duration
 ): Effect.Effect<number, SimulatorError> => {
   if (input === undefined) return Effect.succeed(Duration.toMillis(fallback))
@@ -113,6 +110,22 @@ const urlHost = (host: string): string => {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1"
   if (host === "::") return "[::1]"
   return host.includes(":") ? `[${host}]` : host
+}
+
+/**
+ * `Expect: 100-continue`, the platform's way: an oversized body is refused before the client sends
+ * it, any other gets its 100 at once. This replaces NodeHttpServer's own listener, which answers 100
+ * only when the body is read and then closes the connection after a refusal.
+ */
+const answerContinue = (server: Http.Server, maxBodySize: number): void => {
+  server.removeAllListeners("checkContinue")
+  server.on("checkContinue", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+    const declared = Number(request.headers["content-length"])
+    if (!(Number.isFinite(declared) && declared > maxBodySize)) {
+      response.writeContinue()
+    }
+    server.emit("request", request, response)
+  })
 }
 
 /** @internal */
@@ -160,7 +173,7 @@ export const make = (
     const setFrozen = (frozen: boolean) => (appId: string) =>
       Effect.flatMap(
         platform.setFrozen(appId, frozen),
-        (found) => found ? Effect.void : Effect.fail(new Cause.NoSuchElementException(`No app ${appId}`))
+        (found) => found ? Effect.void : Effect.fail(new Cause.NoSuchElementError(`No app ${appId}`))
       )
 
     const control: Router.Control = {
@@ -203,7 +216,7 @@ export const make = (
       resetCounters: counters.reset
     }
 
-    const app = Router.make({
+    const app = yield* Router.make({
       platform,
       faults,
       counters,
@@ -217,30 +230,17 @@ export const make = (
       }
     })
 
-    let server: Http.Server | undefined
-    const createServer = (): Http.Server => {
-      const created: Http.Server = protocol === "https"
-        ? Https.createServer({
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          requestCert: mutualTls,
-          rejectUnauthorized: mutualTls
-        })
-        : Http.createServer()
-      // `Expect: 100-continue`: refuse an oversized body before the client sends it.
-      created.on("checkContinue", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
-        const declared = Number(request.headers["content-length"])
-        if (!(Number.isFinite(declared) && declared > maxBodySize)) {
-          response.writeContinue()
-        }
-        created.emit("request", request, response)
+    const server: Http.Server = protocol === "https"
+      ? Https.createServer({
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        requestCert: mutualTls,
+        rejectUnauthorized: mutualTls
       })
-      server = created
-      return created
-    }
+      : Http.createServer()
 
-    const context = yield* Layer.build(NodeHttpServer.layer(createServer, { port, host })).pipe(
+    const httpServer = yield* NodeHttpServer.make(() => server, { port, host }).pipe(
       Effect.mapError((error) => {
         const reason = error.cause instanceof Error ? `: ${error.cause.message}` : ""
         return new SimulatorError({
@@ -250,16 +250,15 @@ export const make = (
         })
       })
     )
-    // Runs before the server closes: in-flight requests (a long injected latency) must not hold shutdown.
-    yield* Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections()))
-    const httpServer = Context.get(context, HttpServer.HttpServer)
     // No server spans: a fake's spans would only clutter the traces of the program under test, and
     // they were a sixth of the simulator's CPU per request (BENCHMARKS.md).
-    yield* HttpServer.serveEffect(app).pipe(
-      HttpMiddleware.withTracerDisabledWhenEffect(() => true),
-      Effect.provide(context)
+    yield* httpServer.serve(app).pipe(
+      Effect.provideService(HttpMiddleware.TracerDisabledWhen, () => true)
     )
-    const boundPort = httpServer.address._tag === "TcpAddress" ? httpServer.address.port : port
+    yield* Effect.sync(() => answerContinue(server, maxBodySize))
+    // Runs before the server closes: in-flight requests (a long injected latency) must not hold shutdown.
+    yield* Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections()))
+    const boundPort = httpServer.address._tag === "UnixPathAddress" ? port : httpServer.address.port
 
     const credentials: AppCredentials = { appId: main.appId, secret: main.secret }
     const service: Simulator.Service = {

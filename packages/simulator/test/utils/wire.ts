@@ -43,7 +43,7 @@ export interface Response {
 
 /** Sends one request; fails with the Node error when no complete response arrives. */
 export const send = (target: Target, request: Request): Effect.Effect<Response, NodeJS.ErrnoException> =>
-  Effect.async<Response, NodeJS.ErrnoException>((resume) => {
+  Effect.callback<Response, NodeJS.ErrnoException>((resume) => {
     const url = new URL(request.path, target.baseUrl)
     const body = request.body === undefined ? undefined : Buffer.from(request.body)
     const headers: Record<string, string | number> = { ...request.headers }
