@@ -106,7 +106,7 @@ export const compare = <E1, R1, E2, R2>(options: {
 }): Effect.Effect<Comparison, E1 | E2, R1 | R2> =>
   Effect.suspend(() => {
     const between = options.between ?? Effect.void
-    const measured = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.zipRight(between, self)
+    const measured = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.andThen(between, self)
     let index = 0
     const round = Effect.suspend(() =>
       index++ % 2 === 0

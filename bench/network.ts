@@ -2,10 +2,10 @@
  * The client side of the network figures: our transport (`IocmHttp.layer` with the TEST-ONLY CA
  * and client certificate, keep-alive) and the auth API for one of the simulator's apps.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as IocmAuth from "@iocm/core/IocmAuth"
 import * as PlatformConfig from "@iocm/core/PlatformConfig"
 import * as IocmHttp from "@iocm/http/IocmHttp"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { app } from "./servers/protocol.js"

@@ -1,6 +1,7 @@
 /**
  * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`) by self time: the top frames, and the
- * same grouped by package (effect, @effect/platform, undici, node internals, our packages…).
+ * same grouped by package (effect, with its HTTP modules apart as `effect/http`, @effect/platform-node, undici,
+ * node internals, our packages…).
  *
  *   node --cpu-prof --cpu-prof-dir=bench --import tsx bench/run.ts --only refresh-cost
  *   npx tsx bench/profile.ts bench/CPU.….cpuprofile [top]
@@ -23,9 +24,13 @@ interface Profile {
   readonly timeDeltas: ReadonlyArray<number>
 }
 
+/** effect's HTTP client and server (`effect/http/*`), told apart from the rest of effect (runtime, schema…). */
+const effectHttp = /node_modules\/effect\/(?:dist|src)\/http\//
+
 const packageOf = (url: string): string => {
   if (url === "") return "(native / V8)"
   if (url.startsWith("node:")) return "node internals"
+  if (effectHttp.test(url)) return "effect/http"
   const pnpm = url.match(/node_modules\/\.pnpm\/[^/]+\/node_modules\/((?:@[^/]+\/)?[^/]+)/)
   if (pnpm?.[1] !== undefined) return pnpm[1]
   const modules = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)
@@ -91,9 +96,11 @@ const main = () => {
   print(`top ${top} frames by self time`, frames, top)
   if (process.argv.includes("--inclusive")) {
     print(
-      `top ${top} frames by inclusive time (ours and undici/platform only)`,
+      `top ${top} frames by inclusive time (ours, effect/http, platform-node and undici only)`,
       new Map(
-        [...inclusive].filter(([key]) => /packages\/|@effect\/platform|undici|bench\//.test(key))
+        [...inclusive].filter(([key]) =>
+          /packages\/|effect\/(?:dist|src)\/http\/|@effect\/platform|undici|bench\//.test(key)
+        )
       ),
       top
     )

@@ -18,7 +18,7 @@ import * as Path from "node:path"
  * No log output: `TokenService` logs one line per refresh, which would otherwise go to the
  * console (10 000 of them in the memory figure). Applies to fibers forked below it too.
  */
-export const quiet: Layer.Layer<never> = Logger.remove(Logger.defaultLogger)
+export const quiet: Layer.Layer<never> = Logger.layer([])
 
 /** The TEST-ONLY certificates of the simulator. */
 export interface Pems {
@@ -43,7 +43,7 @@ export const readPems = (): Pems => {
 
 /**
  * A token set as the platform issues it (1 hour, refresh token valid 30 days), built the way
- * `IocmAuth` builds one from a decoded answer: without validating the fields again.
+ * `IocmAuth` builds one from a decoded answer: without running the fields' checks again.
  */
 export const tokenSet = (options: {
   readonly accessToken: string
@@ -59,7 +59,7 @@ export const tokenSet = (options: {
     expiresIn: options.expiresIn ?? 3600,
     issuedAt: options.issuedAt,
     refreshTokenLifetimeMillis: 30 * 24 * 3600 * 1000
-  }, true)
+  }, { disableChecks: true })
 
 /** The same tokens, issued long enough ago that the access token has expired (the refresh token has not). */
 export const expired = (tokens: TokenSet): TokenSet =>

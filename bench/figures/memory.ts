@@ -23,7 +23,7 @@ const WARMUP = 1
 const ROUNDS = 5
 const MB = 1024 * 1024
 
-const heapUsed = Effect.zipRight(fullGc, Effect.sync(() => process.memoryUsage().heapUsed))
+const heapUsed = Effect.andThen(fullGc, Effect.sync(() => process.memoryUsage().heapUsed))
 
 const spaces = (): Record<string, number> =>
   Object.fromEntries(v8.getHeapSpaceStatistics().map((space) => [space.space_name, space.space_used_size]))

@@ -7,13 +7,13 @@
  * machine: this one is shared and noisy.
  * ratio = ours / baseline calls/s; target ≥ 0.95.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as TokenService from "@iocm/cache/TokenService"
 import * as TokenStore from "@iocm/cache/TokenStore"
 import * as PlatformConfig from "@iocm/core/PlatformConfig"
 import * as Wire from "@iocm/core/Wire"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import type { Figure, FigureResult } from "../harness.js"
 import { comparePaired, median, now, progress, round, samples } from "../harness.js"

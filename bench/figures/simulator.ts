@@ -102,7 +102,7 @@ const measure = (remote: Remote, pems: Pems) =>
       }),
       ratio: (ours, baseline) => ours / baseline
     })
-    // The floor of the simulator's HTTP stack: @effect/platform's HttpRouter answering the same JSON.
+    // The floor of the simulator's HTTP stack: effect's HttpRouter answering the same JSON.
     const floorPool = yield* pool(remote.info.effectFloor)
     const floor: Array<Load> = []
     for (let i = 0; i < 4; i++) {
@@ -133,7 +133,7 @@ const measure = (remote: Remote, pems: Pems) =>
           effectFloor: round(median(floorMeasured.map((l) => l.serverCpuMicrosPerRequest)), 3)
         },
         effectFloor: {
-          what: "@effect/platform HttpRouter on NodeHttpServer, same TLS, the same two routes answering the same " +
+          what: "effect/http HttpRouter on NodeHttpServer, same TLS, the same two routes answering the same " +
             "JSON, no server spans, and nothing else (no state, validation, counters or faults)",
           requestsPerSecond: round(median(floorMeasured.map((l) => l.requestsPerSecond))),
           simulatorOverFloor: round(comparison.oursMedian / median(floorMeasured.map((l) => l.requestsPerSecond)), 3)

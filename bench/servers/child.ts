@@ -5,15 +5,15 @@
  * Driven over IPC by `remote.ts`.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
-import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServer from "@effect/platform/HttpServer"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Wire from "@iocm/core/Wire"
 import * as Simulator from "@iocm/simulator/Simulator"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HttpMiddleware from "effect/http/HttpMiddleware"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServer from "effect/http/HttpServer"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Crypto from "node:crypto"
 import * as Https from "node:https"
@@ -78,10 +78,10 @@ const startMinimal = (pems: ReturnType<typeof readPems>): Promise<number> =>
   })
 
 /**
- * The floor of the simulator's stack: `@effect/platform`'s HttpRouter on `NodeHttpServer`, same
- * TLS, the same two routes reading the body and answering the token JSON, no server spans (like the
- * simulator), and nothing else (no state, no validation, no counters, no faults). It tells the cost of the HTTP stack from the cost
- * of the simulator's own rules.
+ * The floor of the simulator's stack: effect's `HttpRouter` on `NodeHttpServer`, same TLS, the same
+ * two routes reading the body and answering the token JSON, no server spans (like the simulator),
+ * and nothing else (no state, no validation, no counters, no faults). It tells the cost of the HTTP
+ * stack from the cost of the simulator's own rules.
  */
 const startEffectFloor = (pems: ReturnType<typeof readPems>) =>
   Effect.gen(function*() {
@@ -90,24 +90,24 @@ const startEffectFloor = (pems: ReturnType<typeof readPems>) =>
       yield* request.text
       return HttpServerResponse.text(tokenBody(), { contentType: "application/json" })
     })
-    const router = HttpRouter.empty.pipe(
-      HttpRouter.post(Wire.loginPath, answer),
-      HttpRouter.post(Wire.refreshPath, answer)
-    )
-    const context = yield* Layer.build(NodeHttpServer.layer(() =>
+    const login = HttpRouter.route("POST", Wire.loginPath, answer)
+    const refresh = HttpRouter.route("POST", Wire.refreshPath, answer)
+    const server = NodeHttpServer.layer(() =>
       Https.createServer({
         ca: pems.ca,
         cert: pems.serverCert,
         key: pems.serverKey,
         requestCert: true,
         rejectUnauthorized: true
-      }), { port: 0, host: "127.0.0.1" }))
-    yield* HttpServer.serveEffect(router).pipe(
-      HttpMiddleware.withTracerDisabledWhenEffect(() => true),
-      Effect.provide(context)
+      }), { port: 0, host: "127.0.0.1" })
+    const context = yield* Layer.build(
+      HttpRouter.serve(HttpRouter.addAll([login, refresh]), { disableLogger: true, disableListenLog: true }).pipe(
+        Layer.provide(Layer.succeed(HttpMiddleware.TracerDisabledWhen, () => true)),
+        Layer.provideMerge(server)
+      )
     )
     const address = Context.get(context, HttpServer.HttpServer).address
-    return address._tag === "TcpAddress" ? address.port : 0
+    return address._tag === "UnixPathAddress" ? 0 : address.port
   })
 
 const program = Effect.scoped(

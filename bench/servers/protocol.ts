@@ -9,7 +9,7 @@ export interface ServerInfo {
   readonly simulator: string
   /** The minimal `node:https` server, same certificates, same mutual TLS. */
   readonly minimal: string
-  /** `@effect/platform`'s HttpRouter on NodeHttpServer answering the same JSON, nothing else. */
+  /** effect's `HttpRouter` on `NodeHttpServer` answering the same JSON, nothing else. */
   readonly effectFloor: string
   readonly pid: number
 }

@@ -36,7 +36,7 @@ const start: Effect.Effect<Remote, Error, Scope.Scope> = Effect.gen(function*() 
     Effect.sync(() => ChildProcess.fork(childPath, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })),
     // Disconnecting lets the child exit on its own (and write its --cpu-prof profile); kill it if it lingers.
     (child) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
         const timer = setTimeout(() => child.kill(), 5_000)
         child.once("exit", () => {
@@ -47,7 +47,7 @@ const start: Effect.Effect<Remote, Error, Scope.Scope> = Effect.gen(function*() 
         else child.kill()
       })
   )
-  const info = yield* Effect.async<ServerInfo, Error>((resume) => {
+  const info = yield* Effect.callback<ServerInfo, Error>((resume) => {
     const onMessage = (message: ChildMessage) => {
       if (message.type === "ready") resume(Effect.succeed(message.info))
     }
@@ -58,10 +58,15 @@ const start: Effect.Effect<Remote, Error, Scope.Scope> = Effect.gen(function*() 
       child.off("message", onMessage)
       child.off("exit", onExit)
     })
-  }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error("server process did not start") }))
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: "60 seconds",
+      orElse: () => Effect.fail(new Error("server process did not start"))
+    })
+  )
   let next = 0
   const ask = <A>(type: ParentMessage["type"], answer: (message: ChildMessage) => A | undefined) =>
-    Effect.async<A>((resume) => {
+    Effect.callback<A>((resume) => {
       const id = ++next
       const onMessage = (message: ChildMessage) => {
         const value = "id" in message && message.id === id ? answer(message) : undefined
@@ -81,8 +86,10 @@ const start: Effect.Effect<Remote, Error, Scope.Scope> = Effect.gen(function*() 
 })
 
 /** The server process, started on first use (so that `--only hot-path` starts none). */
-export class Servers extends Context.Tag("bench/Servers")<Servers, { readonly get: Effect.Effect<Remote, Error> }>() {
-  static readonly layer: Layer.Layer<Servers> = Layer.scoped(
+export class Servers
+  extends Context.Service<Servers, { readonly get: Effect.Effect<Remote, Error> }>()("bench/Servers")
+{
+  static readonly layer: Layer.Layer<Servers> = Layer.effect(
     Servers,
     Effect.gen(function*() {
       const scope = yield* Effect.scope
