@@ -43,6 +43,11 @@ interface Entry {
 interface Pending {
   readonly deferred: Deferred.Deferred<AccessToken, TokenError>
   readonly reason: Reason
+  /**
+   * What a `get` that joins this flight runs: one effect per flight, shared by every caller, so
+   * a joining caller costs one `Deferred.await` (and a `catch` frame) and nothing is built per call.
+   */
+  readonly join: Effect.Effect<AccessToken, TokenError>
 }
 
 interface State {
@@ -96,7 +101,7 @@ interface Timer {
 
 /** A flight to await; `start` when the caller requested it and must wake the worker. */
 interface Awaiting {
-  readonly deferred: Deferred.Deferred<AccessToken, TokenError>
+  readonly pending: Pending
   readonly start: boolean
 }
 
@@ -190,10 +195,15 @@ export const make = (
     const publish = (event: TokenEvent) => PubSub.publish(events, event)
 
     // -- callers ----------------------------------------------------------------------------
-    const newPending = (reason: Reason): Pending => ({
-      deferred: Deferred.makeUnsafe<AccessToken, TokenError>(),
-      reason
-    })
+    // A failed flight does not withhold a token that is still valid.
+    const orValid = (error: TokenError): Effect.Effect<AccessToken, TokenError> =>
+      Effect.flatMap(Ref.get(ref), (state) =>
+        !isTerminal(error) && isValid(state, now()) ? Effect.succeed(state.entry!.access) : Effect.fail(error))
+
+    const newPending = (reason: Reason): Pending => {
+      const deferred = Deferred.makeUnsafe<AccessToken, TokenError>()
+      return { deferred, reason, join: Effect.catch(Deferred.await(deferred), orValid) }
+    }
 
     const decideGet = (state: State, at: number): readonly [Decision, State] => {
       if (state.terminal !== undefined) {
@@ -203,37 +213,46 @@ export const make = (
         return [{ _tag: "Hit", access: state.entry.access, start: false }, state]
       }
       if (state.pending !== undefined) {
-        return [{ _tag: "Await", deferred: state.pending.deferred, start: false }, state]
+        return [{ _tag: "Await", pending: state.pending, start: false }, state]
       }
       if (at < state.holdUntil) {
-        if (isValid(state, at)) return [{ _tag: "Hit", access: state.entry!.access, start: false }, state]
-        if (state.holdCause !== undefined) return [{ _tag: "Fail", cause: state.holdCause, start: false }, state]
+        if (isValid(state, at)) {
+          return [{ _tag: "Hit", access: state.entry!.access, start: false }, state]
+        }
+        if (state.holdCause !== undefined) {
+          return [{ _tag: "Fail", cause: state.holdCause, start: false }, state]
+        }
       }
       const pending = newPending(state.entry === undefined ? "cold" : "forced")
-      return [{ _tag: "Await", deferred: pending.deferred, start: true }, { ...state, pending }]
+      return [{ _tag: "Await", pending, start: true }, { ...state, pending }]
     }
 
-    const wakeWorker = Queue.offer(wake, void 0)
+    // Wakes the worker now, in this fiber's step: releasing the taker resumes the parked worker
+    // synchronously, so it starts the flight (the request is on the wire) before this caller even
+    // awaits it. `Queue.offer` releases it through the scheduler (a `setImmediate`), after every
+    // fiber already queued: in a herd, after the 9 999 other callers' first steps.
+    const wakeWorkerNow = Effect.sync(() => {
+      Queue.offerUnsafe(wake, void 0)
+      Queue.flushUnsafe(wake)
+    })
+    // Wakes the worker on the scheduler's next turn, after the current fiber has gone on.
+    const wakeWorkerLater = Queue.offer(wake, void 0)
 
     /**
      * Runs a transition of the state that may register a flight, and wakes the worker when it
      * did, as one step an interruption cannot split: a flight registered but never started would
      * hang every later caller. Only the wait that follows is interruptible.
      */
-    const transition = <B extends { readonly start: boolean }>(f: (state: State) => readonly [B, State]) =>
+    const transition = <B extends { readonly start: boolean }>(
+      f: (state: State) => readonly [B, State],
+      wakeWorker: Effect.Effect<unknown> = wakeWorkerNow
+    ) =>
       Effect.uninterruptible(Effect.tap(modify(f), (result) => result.start ? wakeWorker : Effect.void))
-
-    // A failed flight does not withhold a token that is still valid.
-    const orValid = (error: TokenError): Effect.Effect<AccessToken, TokenError> =>
-      Effect.flatMap(Ref.get(ref), (state) =>
-        !isTerminal(error) && isValid(state, now()) ? Effect.succeed(state.entry!.access) : Effect.fail(error))
 
     const slowGet: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() => {
       const at = now()
       return Effect.flatMap(
-        transition((state) =>
-          decideGet(state, at)
-        ),
+        transition((state) => decideGet(state, at)),
         (decision) => {
           switch (decision._tag) {
             case "Hit":
@@ -241,16 +260,20 @@ export const make = (
             case "Fail":
               return Effect.failCause(decision.cause)
             case "Await":
-              return Effect.catch(Deferred.await(decision.deferred), orValid)
+              return decision.pending.join
           }
         }
       )
     })
 
-    // The hot path: a read of the state and of the clock; the result is precomputed.
+    // The hot path: a read of the state and of the clock; the result is precomputed. Joining a
+    // flight already requested is decided here too (what `decideGet` would decide, read from the
+    // synchronous copy of the state): no `Ref.modify`, no uninterruptible region, no decision
+    // object, so the 9 999 followers of a herd cost one `Deferred.await` each.
     const get: Effect.Effect<AccessToken, TokenError> = Effect.suspend(() => {
-      const { freshUntil, hit } = hot
-      return hit !== undefined && clock.currentTimeMillisUnsafe() < freshUntil ? hit : slowGet
+      const state = hot
+      if (state.hit !== undefined && clock.currentTimeMillisUnsafe() < state.freshUntil) return state.hit
+      return state.pending !== undefined && state.terminal === undefined ? state.pending.join : slowGet
     })
 
     const refresh: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
@@ -263,12 +286,12 @@ export const make = (
           freshUntil: freshness(state.entry, state.revoked, undefined)
         }
         if (state.pending !== undefined) {
-          return [{ deferred: state.pending.deferred, start: false }, cleared]
+          return [{ pending: state.pending, start: false }, cleared]
         }
         const pending = newPending("explicit")
-        return [{ deferred: pending.deferred, start: true }, { ...cleared, pending }]
+        return [{ pending, start: true }, { ...cleared, pending }]
       }),
-      ({ deferred }) => Deferred.await(deferred)
+      ({ pending }) => Deferred.await(pending.deferred)
     )
 
     const invalidate = (generation: number, reason: Reason = "invalidated"): Effect.Effect<boolean> =>
@@ -284,7 +307,7 @@ export const make = (
               return [{ dropped: true, start: false }, dropped]
             }
             return [{ dropped: true, start: true }, { ...dropped, pending: newPending(reason) }]
-          }),
+          }, wakeWorkerLater), // later: `Invalidated` goes out before any event of the flight it starts
           ({ dropped }) =>
             !dropped ? Effect.succeed(false) : Effect.gen(function*() {
               yield* publish(TokenEvent.Invalidated({ reason, generation }))
@@ -656,7 +679,10 @@ export const make = (
         (state) => state.pending === undefined ? Effect.void : Deferred.interrupt(state.pending.deferred)
       )
     )
-    yield* Effect.forkScoped(Effect.interruptible(Effect.forever(step)))
+    // No yield between steps: a step that takes the wake-up goes straight on to the flight in the
+    // same turn (with a yield, the request would wait for one more turn of the scheduler). Every
+    // step either waits or runs one attempt, and the run loop's operation budget still applies.
+    yield* Effect.forkScoped(Effect.interruptible(Effect.forever(step, { disableYield: true })))
 
     return {
       get,
