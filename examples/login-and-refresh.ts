@@ -7,7 +7,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { IocmAuth, PlatformConfig } from "@iocm/core"
 import { IocmHttp } from "@iocm/http"
-import { Console, Effect, Layer, Option } from "effect"
+import { ConfigProvider, Console, Effect, Layer, Option } from "effect"
 
 const program = Effect.gen(function*() {
   const auth = yield* IocmAuth.IocmAuth
@@ -24,6 +24,12 @@ const program = Effect.gen(function*() {
   })
 )
 
-const MainLive = IocmAuth.layer.pipe(Layer.provide(Layer.merge(PlatformConfig.layerConfig, IocmHttp.layerConfig)))
+// Effect 4's default provider reads `IOCM_SECRET=` as unset; this one keeps it empty, so iocm refuses it.
+const Environment = ConfigProvider.layer(ConfigProvider.fromEnv({ preserveEmptyStrings: true }))
+
+const MainLive = IocmAuth.layer.pipe(
+  Layer.provide(Layer.merge(PlatformConfig.layerConfig, IocmHttp.layerConfig)),
+  Layer.provide(Environment)
+)
 
 NodeRuntime.runMain(program.pipe(Effect.provide(MainLive)))

@@ -178,4 +178,72 @@ describe("pnpm example refresh-token", () => {
         httpStatus: null
       })
     }), 30_000)
+
+  it.live(
+    "a missing or invalid variable is a ConfigError naming it, and nothing is sent",
+    () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.make()
+        const env = {
+          IOCM_BASE_URL: simulator.baseUrl,
+          IOCM_APP_ID: simulator.app.appId,
+          IOCM_SECRET: Redacted.value(simulator.app.secret),
+          IOCM_CA_FILE: caFile
+        }
+        const { IOCM_APP_ID: _appId, ...withoutAppId } = env
+        const missing = yield* runExample("refresh-token", withoutAppId)
+        assert.strictEqual(missing.status, 1)
+        assert.deepStrictEqual(parse(missing.lastLine), {
+          ok: false,
+          error: "ConfigError",
+          code: null,
+          httpStatus: null
+        })
+        assert.include(
+          missing.stderr,
+          `(Missing data at IOCM_APP_ID: "Expected IOCM_APP_ID to exist in the process context")`
+        )
+
+        const invalid = yield* runExample("refresh-token", { ...env, IOCM_TIMEOUT: "soon" })
+        assert.strictEqual(invalid.status, 1)
+        assert.deepStrictEqual(parse(invalid.lastLine), {
+          ok: false,
+          error: "ConfigError",
+          code: null,
+          httpStatus: null
+        })
+        assert.include(invalid.stderr, "(Invalid data at IOCM_TIMEOUT:")
+
+        const counters = yield* simulator.counters
+        assert.strictEqual(counters.logins, 0)
+        assert.strictEqual(counters.refreshes, 0)
+      }),
+    60_000
+  )
+
+  it.live(
+    "an empty variable is an empty value: IOCM_REFRESH_TOKEN= is MissingParameter, nothing sent",
+    () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.make()
+        const run = yield* runExample("refresh-token", {
+          IOCM_BASE_URL: simulator.baseUrl,
+          IOCM_APP_ID: simulator.app.appId,
+          IOCM_SECRET: Redacted.value(simulator.app.secret),
+          IOCM_CA_FILE: caFile,
+          IOCM_REFRESH_TOKEN: ""
+        })
+        assert.strictEqual(run.status, 1)
+        assert.deepStrictEqual(parse(run.lastLine), {
+          ok: false,
+          error: "MissingParameter",
+          code: "102202",
+          httpStatus: null
+        })
+        const counters = yield* simulator.counters
+        assert.strictEqual(counters.logins, 0)
+        assert.strictEqual(counters.refreshes, 0)
+      }),
+    30_000
+  )
 })
