@@ -7,7 +7,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { nameAfterTag } from "./internal/errorName.js"
 
 /** A string field that the constructor fills with `value` when it is not given. */
 const defaultString = (value: string) => Schema.String.pipe(Schema.withConstructorDefault(Effect.succeed(value)))
@@ -236,19 +235,6 @@ export class MalformedResponse
     }; a proxy or load balancer may be in the way${this.retryable ? ", retry with back-off" : ""}.`
   }
 }
-
-nameAfterTag([
-  AccountFrozen,
-  MissingParameter,
-  InvalidInput,
-  InvalidCredentials,
-  PlatformInternalError,
-  RefreshTokenRejected,
-  ApplicationFrozen,
-  UnknownPlatformError,
-  TransportError,
-  MalformedResponse
-])
 
 /**
  * Everything `IocmAuth.login` can fail with.

@@ -12,7 +12,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { nameAfterTag } from "./internal/errorName.js"
 
 /**
  * The validated platform settings.
@@ -82,8 +81,6 @@ export class InvalidPlatformConfig
     return `Invalid platform configuration, ${this.option}: ${this.reason}`
   }
 }
-
-nameAfterTag([InvalidPlatformConfig])
 
 /**
  * Default refresh-token lifetime: 30 days.

@@ -53,7 +53,7 @@ describe("error constructors", () => {
     assert.include(error.message, "(999, HTTP 503): x. A code")
   })
 
-  it("are named after their tag in String, stacks and Cause.pretty", () => {
+  it("are named after their identifier in String, stacks and Cause.pretty, as Effect 4 names errors", () => {
     const errors: ReadonlyArray<Error & { readonly _tag: string }> = [
       new IocmError.AccountFrozen(),
       new IocmError.UnknownPlatformError({ code: "999", retryable: false }),
@@ -61,10 +61,11 @@ describe("error constructors", () => {
       new InvalidPlatformConfig({ option: "baseUrl", reason: "not a valid absolute URL" })
     ]
     for (const error of errors) {
-      assert.strictEqual(error.name, error._tag)
-      assert.strictEqual(String(error), `${error._tag}: ${error.message}`)
-      assert.isTrue(error.stack!.startsWith(`${error._tag}: ${error.message}`))
-      assert.isTrue(Cause.pretty(Cause.fail(error)).startsWith(`${error._tag}: ${error.message}`))
+      const first = `@iocm/core/${error._tag}: ${error.message}`
+      assert.strictEqual(error.name, `@iocm/core/${error._tag}`)
+      assert.strictEqual(String(error), first)
+      assert.isTrue(error.stack!.startsWith(first))
+      assert.isTrue(Cause.pretty(Cause.fail(error)).startsWith(first))
     }
   })
 })
