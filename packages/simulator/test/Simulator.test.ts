@@ -7,7 +7,7 @@
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import type { Layer } from "effect"
-import { Effect, Logger, Redacted } from "effect"
+import { ConfigProvider, Effect, Logger, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
 import * as W from "./utils/wire.js"
 
@@ -276,6 +276,29 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
         const s = yield* sim
         const res = yield* W.login(s, { appId: demo.appId, secret: "x".repeat(70 * 1024) })
         assert.deepStrictEqual(W.errorOf(res), { status: 413, body: platformError("50400", "The input is invalid.") })
+      }))
+
+    it.effect("Expect: 100-continue gets a 100, then the normal answer to the body sent after it", () =>
+      Effect.gen(function*() {
+        const s = yield* sim
+        const { continued, response } = yield* W.loginExpectingContinue(s, new URLSearchParams(demo).toString())
+        assert.isTrue(continued)
+        assert.strictEqual(response.status, 200)
+        assert.match(W.tokens(response).accessToken, /^[0-9a-f]{32}$/)
+      }))
+
+    it.effect("Expect: 100-continue with a declared body over 64 KiB: no 100, a 413 with the platform's body", () =>
+      Effect.gen(function*() {
+        const s = yield* sim
+        const { continued, response } = yield* W.loginExpectingContinue(
+          s,
+          new URLSearchParams({ appId: demo.appId, secret: "x".repeat(70 * 1024) }).toString()
+        )
+        assert.isFalse(continued)
+        assert.deepStrictEqual(W.errorOf(response), {
+          status: 413,
+          body: platformError("50400", "The input is invalid.")
+        })
       }))
 
     it.effect("a chunked body over 64 KiB is refused with 413 as it arrives", () =>
@@ -563,6 +586,19 @@ describe("simulator options", () => {
       const s = yield* Simulator.make()
       const error = yield* Effect.flip(Simulator.make({ port: s.port }))
       assert.strictEqual(error.reason, "Listen")
+    }))
+
+  it.effect("appConfig: an empty IOCM_APP_ID is missing by default, refused when a provider keeps empty strings", () =>
+    Effect.gen(function*() {
+      const read = (preserveEmptyStrings: boolean) =>
+        Simulator.appConfig.pipe(
+          Effect.provide(
+            ConfigProvider.layer(ConfigProvider.fromEnv({ env: { IOCM_APP_ID: "" }, preserveEmptyStrings }))
+          )
+        )
+      assert.strictEqual((yield* read(false)).appId, Simulator.demoApp.appId)
+      const error = yield* Effect.flip(read(true))
+      assert.include(String(error), "IOCM_APP_ID must not be empty")
     }))
 
   it.live("request logs carry method, path, status and outcome, never a secret or a token", () =>

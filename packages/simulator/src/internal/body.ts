@@ -33,7 +33,9 @@ export const readText = (
     const chunks: Array<Buffer> = []
     let size = 0
     let done = false
+    let answering: NodeJS.Immediate | undefined
     const cleanup = () => {
+      clearImmediate(answering)
       source.off("data", onData)
       source.off("end", onEnd)
       source.off("error", onError)
@@ -57,7 +59,11 @@ export const readText = (
       }
     }
     function onEnd() {
-      finish(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+      const text = Buffer.concat(chunks).toString("utf8")
+      // Resume in the event loop's check phase, not inside the socket's read callback: an answer
+      // written from there woke the client, which then preempted the server about once a request
+      // under load (twice the CPU per request, a third of the throughput in the simulator figure).
+      answering = setImmediate(() => finish(Effect.succeed(text)))
     }
     function onError() {
       // The client went away: yield first, so that the server's interruption of this request

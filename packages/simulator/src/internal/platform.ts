@@ -7,6 +7,8 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
@@ -37,11 +39,18 @@ interface Usage {
   readonly count: number
 }
 
-/** @internal */
+/**
+ * The platform's state. Sessions and usage change on every token request and business call, so
+ * they are persistent `HashMap`s: a change shares the rest of the map instead of copying it (a
+ * `Map` copy per request was the simulator's costliest rule). Apps change only through the
+ * control API.
+ *
+ * @internal
+ */
 export interface State {
   readonly apps: ReadonlyMap<string, App>
-  readonly sessions: ReadonlyMap<string, Session>
-  readonly usage: ReadonlyMap<string, Usage>
+  readonly sessions: HashMap.HashMap<string, Session>
+  readonly usage: HashMap.HashMap<string, Usage>
 }
 
 /** @internal */
@@ -97,22 +106,23 @@ export const randomToken = (): string => {
   return tokenPool.toString("hex", poolOffset - 16, poolOffset)
 }
 
-const digest = (value: string): Buffer => Crypto.hash("sha256", value, "buffer")
-
 /**
- * Compares two secrets in constant time (whatever their lengths).
+ * Compares two secrets in time that depends on their lengths only, never on their contents (the
+ * usual `timingSafeEqual` on equal-length buffers; hashing both sides first cost ten times more).
  *
  * @internal
  */
-export const safeEqual = (a: string, b: string): boolean => Crypto.timingSafeEqual(digest(a), digest(b))
+export const safeEqual = (a: string, b: string): boolean => {
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  return left.length === right.length && Crypto.timingSafeEqual(left, right)
+}
 
 const withMap = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
 
-const withoutKey = <K, V>(map: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> => {
-  const next = new Map(map)
-  next.delete(key)
-  return next
-}
+/** The value under `key`, or `undefined`. */
+const lookup = <V>(map: HashMap.HashMap<string, V>, key: string): V | undefined =>
+  Option.getOrUndefined(HashMap.get(map, key))
 
 type Transition<A> = readonly [Result.Result<A, ErrorSpec>, State]
 
@@ -143,7 +153,7 @@ const issue = (state: State, settings: Settings, appId: string, now: number, tok
   }
   const expiresIn = Math.max(1, Math.ceil(settings.tokenLifetimeMillis / 1000))
   // One token set per app: whatever the app held before (access and refresh token) is gone.
-  return [Result.succeed({ session, expiresIn }), { ...state, sessions: withMap(state.sessions, appId, session) }]
+  return [Result.succeed({ session, expiresIn }), { ...state, sessions: HashMap.set(state.sessions, appId, session) }]
 }
 
 interface Tokens {
@@ -186,7 +196,7 @@ export const refreshTransition = (
   Result.match(authenticate(state, settings, input.appId, input.secret), {
     onFailure: (spec) => [Result.fail(spec), state],
     onSuccess: (app) => {
-      const session = state.sessions.get(app.appId)
+      const session = lookup(state.sessions, app.appId)
       if (
         session === undefined ||
         !safeEqual(session.refreshToken, Redacted.value(input.refreshToken)) ||
@@ -209,7 +219,7 @@ export const authorizeTransition = (
   settings: Settings,
   input: { readonly appKey: string; readonly accessToken: string; readonly now: number }
 ): Transition<void> => {
-  const session = state.sessions.get(input.appKey)
+  const session = lookup(state.sessions, input.appKey)
   if (
     session === undefined ||
     !safeEqual(session.accessToken, input.accessToken) ||
@@ -217,7 +227,7 @@ export const authorizeTransition = (
   ) {
     return [Result.fail(specs.invalidToken), state]
   }
-  const current = state.usage.get(input.appKey)
+  const current = lookup(state.usage, input.appKey)
   const usage = current === undefined || input.now - current.windowStart >= settings.rateWindowMillis
     ? { windowStart: input.now, count: 0 }
     : current
@@ -226,15 +236,18 @@ export const authorizeTransition = (
   }
   return [
     Result.succeed(undefined),
-    { ...state, usage: withMap(state.usage, input.appKey, { windowStart: usage.windowStart, count: usage.count + 1 }) }
+    {
+      ...state,
+      usage: HashMap.set(state.usage, input.appKey, { windowStart: usage.windowStart, count: usage.count + 1 })
+    }
   ]
 }
 
 /** @internal */
 export const initialState = (apps: Iterable<App>): State => ({
   apps: new Map(Array.from(apps, (app) => [app.appId, app] as const)),
-  sessions: new Map(),
-  usage: new Map()
+  sessions: HashMap.empty(),
+  usage: HashMap.empty()
 })
 
 /** A new token pair, drawn only for the transitions that may issue it. */
@@ -276,7 +289,7 @@ export const make = (settings: Settings, apps: Iterable<App>): Effect.Effect<Pla
         Ref.update(ref, (state) => ({
           ...state,
           apps: withMap(state.apps, app.appId, app),
-          sessions: withoutKey(state.sessions, app.appId)
+          sessions: HashMap.remove(state.sessions, app.appId)
         })),
       setFrozen: (appId, frozen) =>
         Ref.modify(ref, (state) => {
@@ -284,12 +297,14 @@ export const make = (settings: Settings, apps: Iterable<App>): Effect.Effect<Pla
           if (app === undefined) return [false, state]
           return [true, { ...state, apps: withMap(state.apps, appId, { ...app, frozen }) }]
         }),
-      revoke: (appId) => Ref.update(ref, (state) => ({ ...state, sessions: withoutKey(state.sessions, appId) })),
-      revokeAll: Ref.update(ref, (state) => ({ ...state, sessions: new Map() })),
+      revoke: (appId) => Ref.update(ref, (state) => ({ ...state, sessions: HashMap.remove(state.sessions, appId) })),
+      revokeAll: Ref.update(ref, (state) => ({ ...state, sessions: HashMap.empty() })),
       sessions: Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const state = yield* Ref.get(ref)
-        return Array.from(state.sessions.values()).filter((s) => now < s.accessExpiresAt || now < s.refreshExpiresAt)
+        return Array.from(HashMap.values(state.sessions)).filter((s) =>
+          now < s.accessExpiresAt || now < s.refreshExpiresAt
+        )
       }),
       apps: Effect.map(Ref.get(ref), (state) => Array.from(state.apps.values()))
     }

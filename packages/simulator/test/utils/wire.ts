@@ -81,6 +81,46 @@ export const send = (target: Target, request: Request): Effect.Effect<Response, 
     return Effect.sync(() => req.destroy())
   })
 
+/**
+ * Sends a login with `Expect: 100-continue` and its declared `Content-Length`, writing the body only
+ * once a 100 has arrived, as a client honouring the expectation does. Tells whether the 100 came.
+ */
+export const loginExpectingContinue = (
+  target: Target & { readonly clientCert: string; readonly clientKey: string },
+  body: string
+): Effect.Effect<{ readonly continued: boolean; readonly response: Response }, NodeJS.ErrnoException> =>
+  Effect.callback((resume) => {
+    let continued = false
+    const req = Https.request(new URL(loginPath, target.baseUrl), {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "content-length": Buffer.byteLength(body),
+        expect: "100-continue"
+      },
+      agent: false,
+      ca: target.ca,
+      cert: target.clientCert,
+      key: target.clientKey
+    }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () => {
+        const response = { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }
+        // A refused body was never sent: this request cannot end normally, so drop it.
+        if (!continued) req.destroy()
+        resume(Effect.succeed({ continued, response }))
+      })
+    })
+    req.on("continue", () => {
+      continued = true
+      req.end(body)
+    })
+    req.on("error", (error) => resume(Effect.fail(error)))
+    req.flushHeaders()
+    return Effect.sync(() => req.destroy())
+  })
+
 /** `POST login` with a form body built from `fields` (values are URL-encoded). */
 export const login = (target: Target, fields: Record<string, string>, extra: Partial<Request> = {}) =>
   send(target, {
