@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint"
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "**/*.d.ts", "**/fixtures/**"]
+    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "**/*.d.ts", "**/fixtures/**", "**/docs/**"]
   },
   ...tseslint.configs.recommended,
   {

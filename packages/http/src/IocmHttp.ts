@@ -375,14 +375,17 @@ export const make = (
  * @example
  * ```ts
  * import { IocmHttp } from "@iocm/http"
- * import { Redacted } from "effect"
+ * import { Effect, Layer, Redacted } from "effect"
  * import * as Fs from "node:fs"
  *
- * const HttpLive = IocmHttp.layer({
- *   ca: Fs.readFileSync("ca-bundle.pem"),
- *   pfx: Fs.readFileSync("na-client.p12"),
- *   passphrase: Redacted.make(process.env.P12_PASSPHRASE ?? "")
- * })
+ * // The files are read when the layer is built, not when this module is loaded.
+ * const HttpLive = Layer.unwrap(Effect.sync(() =>
+ *   IocmHttp.layer({
+ *     ca: Fs.readFileSync("/etc/iocm/platform-ca.pem"),
+ *     pfx: Fs.readFileSync("/etc/iocm/na.p12"),
+ *     passphrase: Redacted.make(process.env.IOCM_PASSPHRASE ?? "")
+ *   })
+ * ))
  * ```
  *
  * @since 0.1.0

@@ -1,4 +1,7 @@
 /**
+ * `@iocm/http`: `HttpClient` layers for the OceanConnect platform — undici with mutual TLS, a proxy, a
+ * pool and timeouts — and fetch for other runtimes.
+ *
  * @since 0.1.0
  */
 
