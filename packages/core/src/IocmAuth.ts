@@ -4,21 +4,26 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Tracer from "effect/Tracer"
+import * as Deadline from "./internal/deadline.js"
 import { readTokenResponse, transportError } from "./internal/response.js"
+import * as TrustedTokenSet from "./internal/trustedTokenSet.js"
 import { validateParameter } from "./internal/validate.js"
 import { type LoginError, type RefreshError, TransportError, UnknownPlatformError } from "./IocmError.js"
-import { type InvalidPlatformConfig, PlatformConfig, validateBaseUrl } from "./PlatformConfig.js"
-import { TokenSet } from "./TokenSet.js"
+import { type InvalidPlatformConfig, PlatformConfig, type Settings, validateBaseUrl } from "./PlatformConfig.js"
+import type { TokenSet } from "./TokenSet.js"
 import { loginPath, refreshPath, type TokenResponse } from "./Wire.js"
 
 /**
@@ -42,26 +47,45 @@ export interface Service {
  */
 export class IocmAuth extends Context.Service<IocmAuth, Service>()("@iocm/core/IocmAuth") {}
 
-const outcome = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) =>
-  self.pipe(
-    Effect.tap(() => Effect.annotateCurrentSpan("outcome", "success")),
-    Effect.tapError((error) => Effect.annotateCurrentSpan("outcome", error._tag))
-  )
+/** Sets the span's `outcome`: "success", or the tag of the error (a defect or an interruption sets none). */
+const annotateOutcome = (span: Tracer.Span, exit: Exit.Exit<unknown, { readonly _tag: string }>): void => {
+  if (Exit.isSuccess(exit)) return span.attribute("outcome", "success")
+  const error = Cause.findErrorOption(exit.cause)
+  if (Option.isSome(error)) span.attribute("outcome", error.value._tag)
+}
+
+/**
+ * Runs `self` in a client span named `name`, with the appId and the outcome as attributes. No stack
+ * trace is captured: it would point into this file, and capturing it was a tenth of a call's CPU (so
+ * no `Effect.fn` either: it captures a stack on every call). The outcome is set from the exit, in one
+ * step rather than a tap for each side.
+ */
+const traced = (name: string, appId: string) => {
+  const options: Tracer.SpanOptionsNoTrace = { kind: "client", attributes: { appId } }
+  return <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.useSpan(name, options, (span) =>
+      Effect.onExit(
+        Effect.withParentSpan(self, span, { captureStackTrace: false }),
+        (exit) => Effect.sync(() => annotateOutcome(span, exit))
+      ))
+}
+
+/** What `withoutRedirects` gives a fiber that has no `RequestInit` of its own (shared: it is never mutated). */
+const manualRedirects: globalThis.RequestInit = { redirect: "manual" }
 
 /**
  * Asks a fetch-based client not to follow redirects (on a 307 fetch would re-send the body, secret
  * included, to wherever the redirect points). Keeps any `RequestInit` the fiber already has; other
- * clients ignore it, and undici's and Node's do not follow redirects anyway.
+ * clients ignore it, and undici's and Node's do not follow redirects anyway. One context update, and
+ * none at all when the fiber's `RequestInit` already says so (as `@iocm/http`'s fetch layer does).
  */
 const withoutRedirects = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(self, FetchHttpClient.RequestInit, {
-        ...Option.getOrElse(init, () => ({})),
-        redirect: "manual"
-      })
-  )
+  Effect.updateContext(self, (context: Context.Context<R>) => {
+    const init = Context.getOrUndefined(context, FetchHttpClient.RequestInit)
+    if (init?.redirect === "manual") return context
+    const manual = init === undefined ? manualRedirects : { ...init, redirect: "manual" as const }
+    return Context.add(context, FetchHttpClient.RequestInit, manual)
+  })
 
 /** 100006 means nothing for a login: it is an unknown code there, retryable when 5xx like any other. */
 const toLoginError = (error: RefreshError): LoginError =>
@@ -74,9 +98,29 @@ const toLoginError = (error: RefreshError): LoginError =>
     })
     : error
 
+/** The token set of a decoded response: its fields were just decoded, so they are not parsed again. */
+const tokenSetOf = (body: TokenResponse, issuedAt: number, refreshTokenLifetimeMillis: number): TokenSet =>
+  TrustedTokenSet.make({
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    tokenType: body.tokenType,
+    scope: body.scope,
+    expiresIn: body.expiresIn,
+    issuedAt,
+    refreshTokenLifetimeMillis
+  })
+
+/** The configured appId and secret, validated once: the outcome (typed errors included) of every call. */
+const validateCredentials = (config: Settings) =>
+  Effect.exit(Effect.all({
+    appId: validateParameter("appId", config.appId),
+    secret: validateParameter("secret", Redacted.value(config.secret))
+  }))
+
 /**
  * Builds the service from the abstract `HttpClient` and `PlatformConfig`. Fails when the base URL
- * is refused (plain http to a host that is not loopback).
+ * is refused (plain http to a host that is not loopback). An appId or a secret that is refused does
+ * not fail the service: each call fails with `MissingParameter` or `InvalidInput`, before any I/O.
  *
  * @since 0.1.0
  * @category Constructors
@@ -85,52 +129,34 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
   function*() {
     const config = yield* PlatformConfig
     const baseUrl = yield* validateBaseUrl(config.baseUrl)
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.acceptJson))
+    const client = yield* HttpClient.HttpClient
+    const credentials = yield* validateCredentials(config)
+    const loginRequest = HttpClientRequest.post(baseUrl + loginPath)
+    const refreshRequest = HttpClientRequest.post(baseUrl + refreshPath)
     const refreshLifetimeMillis = Duration.toMillis(config.refreshTokenLifetime)
-    // No stack trace per span: it would point into this file, and capturing it was a tenth of a call's CPU.
-    // (So no `Effect.fn` either: it captures a stack on every call.)
-    const traced = (name: string) =>
-      Effect.withSpan(name, { kind: "client", attributes: { appId: config.appId } }, { captureStackTrace: false })
 
     const timedOut = () =>
       new TransportError({
         code: "Timeout",
         description: `The request timed out: no complete answer within ${Duration.format(config.requestTimeout)}.`
       })
+    const withinRequestTimeout = Deadline.within(Duration.toMillis(config.requestTimeout), timedOut)
 
     /** One request and its answer, bounded as a whole by `requestTimeout` (interrupted, so aborted, when it fires). */
     const exchange = (request: HttpClientRequest.HttpClientRequest, known: ReadonlyArray<string>) =>
-      Effect.gen(function*() {
-        const issuedAt = yield* Clock.currentTimeMillis
-        const response = yield* client.execute(request).pipe(
+      Effect.flatMap(Clock.currentTimeMillis, (issuedAt) =>
+        client.execute(HttpClientRequest.acceptJson(request)).pipe(
           withoutRedirects,
-          Effect.mapError((error) => transportError(error, known))
-        )
-        const body: TokenResponse = yield* readTokenResponse(response, known)
-        // The fields were just decoded: their checks are not run again (the structure still is).
-        return new TokenSet({
-          accessToken: body.accessToken,
-          refreshToken: body.refreshToken,
-          tokenType: body.tokenType,
-          scope: body.scope,
-          expiresIn: body.expiresIn,
-          issuedAt,
-          refreshTokenLifetimeMillis: refreshLifetimeMillis
-        }, { disableChecks: true })
-      }).pipe(Effect.timeoutOrElse({ duration: config.requestTimeout, orElse: () => Effect.fail(timedOut()) }))
-
-    const credentials = Effect.all({
-      appId: validateParameter("appId", config.appId),
-      secret: validateParameter("secret", Redacted.value(config.secret))
-    })
+          Effect.mapError((error) => transportError(error, known)),
+          Effect.flatMap((response) => readTokenResponse(response, known)),
+          Effect.map((body) => tokenSetOf(body, issuedAt, refreshLifetimeMillis))
+        )).pipe(withinRequestTimeout)
 
     const login: Effect.Effect<TokenSet, LoginError> = Effect.gen(function*() {
       const { appId, secret } = yield* credentials
-      const request = HttpClientRequest.post(baseUrl + loginPath).pipe(
-        HttpClientRequest.bodyUrlParams({ appId, secret })
-      )
+      const request = HttpClientRequest.bodyUrlParams(loginRequest, { appId, secret })
       return yield* exchange(request, [secret]).pipe(Effect.mapError(toLoginError))
-    }).pipe(outcome, traced("iocm.login"))
+    }).pipe(traced("iocm.login", config.appId))
 
     const refresh: Service["refresh"] = Effect.fnUntraced(
       function*(refreshToken: Redacted.Redacted<string>) {
@@ -140,13 +166,10 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
           "refreshToken",
           Redacted.isRedacted(refreshToken) ? Redacted.value(refreshToken) : refreshToken
         )
-        const request = HttpClientRequest.post(baseUrl + refreshPath).pipe(
-          HttpClientRequest.bodyJsonUnsafe({ appId, secret, refreshToken: token })
-        )
+        const request = HttpClientRequest.bodyJsonUnsafe(refreshRequest, { appId, secret, refreshToken: token })
         return yield* exchange(request, [secret, token])
       },
-      outcome,
-      traced("iocm.refresh")
+      traced("iocm.refresh", config.appId)
     )
 
     return { login, refresh }

@@ -10,6 +10,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import * as SchemaTransformation from "effect/SchemaTransformation"
+import { isBearer, tokenPattern } from "./internal/tokenRules.js"
 
 /**
  * Path of the Authentication (login) API.
@@ -114,7 +115,7 @@ export const ExpiresIn = Schema.Union([
  * @category Responses
  */
 export const TokenType = Schema.String.pipe(
-  Schema.check(Schema.makeFilter((s) => s.toLowerCase() === "bearer", { message: "tokenType is not \"bearer\"" }))
+  Schema.check(Schema.makeFilter(isBearer, { message: "tokenType is not \"bearer\"" }))
 )
 
 /**
@@ -125,7 +126,7 @@ export const TokenType = Schema.String.pipe(
  */
 export const Token = Schema.String.pipe(
   Schema.check(
-    Schema.isPattern(/^[\x21-\x7e]+$/, { message: "a token must be visible ASCII characters, without spaces" })
+    Schema.isPattern(tokenPattern, { message: "a token must be visible ASCII characters, without spaces" })
   )
 )
 

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Option, Redacted } from "effect"
+import { Cause, Option, Redacted, Schema } from "effect"
+import * as TrustedTokenSet from "../src/internal/trustedTokenSet.js"
 import * as IocmError from "../src/IocmError.js"
 import { InvalidPlatformConfig } from "../src/PlatformConfig.js"
 import { TokenSet } from "../src/TokenSet.js"
@@ -67,5 +68,32 @@ describe("error constructors", () => {
       assert.isTrue(error.stack!.startsWith(first))
       assert.isTrue(Cause.pretty(Cause.fail(error)).startsWith(first))
     }
+  })
+})
+
+describe("a TokenSet built from decoded fields", () => {
+  const fields = {
+    accessToken: Redacted.make("access-token-value"),
+    refreshToken: Option.some(Redacted.make("refresh-token-value")),
+    tokenType: "bearer",
+    scope: "default",
+    expiresIn: 3600,
+    issuedAt: 1_000,
+    refreshTokenLifetimeMillis: 60_000
+  }
+
+  it("is the same with effect's trusted constructor and with the checking one it falls back to", () => {
+    const trusted = TrustedTokenSet.make(fields)
+    const fallback = TrustedTokenSet.makeWith(undefined)(fields)
+    for (const tokens of [trusted, fallback]) {
+      assert.instanceOf(tokens, TokenSet)
+      assert.strictEqual(Redacted.value(tokens.accessToken), "access-token-value")
+      assert.strictEqual(tokens.expiresAt, 1_000 + 3_600_000)
+      assert.deepStrictEqual(tokens.refreshExpiresAt, Option.some(1_000 + 60_000))
+    }
+    assert.deepStrictEqual(
+      Schema.encodeSync(TokenSet)(trusted),
+      Schema.encodeSync(TokenSet)(fallback)
+    )
   })
 })

@@ -4,16 +4,19 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import type * as Headers from "effect/http/Headers"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
 import { fromPlatformError, MalformedResponse, type RefreshError, TransportError } from "../IocmError.js"
-import { PlatformErrorBody, TokenResponse } from "../Wire.js"
+import { maxExpiresIn, PlatformErrorBody, TokenResponse } from "../Wire.js"
 import { maskDescription, maskedExcerpt, maskSecrets } from "./mask.js"
+import { isBearer, tokenPattern } from "./tokenRules.js"
 
 /**
  * Largest response body read; the platform's bodies are a few hundred bytes.
@@ -93,9 +96,9 @@ interface Body {
  * The declared `content-length` when it is a plain number no larger than `maxBodyBytes` and the
  * body is not encoded (a fetch client would inflate a compressed body past its declared length).
  */
-const smallDeclaredLength = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
-  const header = response.headers["content-length"]
-  const encoding = response.headers["content-encoding"]
+const smallDeclaredLength = (headers: Headers.Headers): number | undefined => {
+  const header = headers["content-length"]
+  const encoding = headers["content-encoding"]
   if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return undefined
   if (header === undefined || !/^\d{1,9}$/.test(header)) return undefined
   const length = Number(header)
@@ -107,19 +110,25 @@ const smallDeclaredLength = (response: HttpClientResponse.HttpClientResponse): n
  * fast path, a third of a refresh's latency less than streaming); any other is streamed up to
  * `maxBodyBytes` (plus one chunk). A body that breaks off is reported, not failed.
  */
-const readBody = (response: HttpClientResponse.HttpClientResponse, known: ReadonlyArray<string>) =>
+const readBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
+  known: ReadonlyArray<string>
+): Effect.Effect<Body> => {
+  const declared = smallDeclaredLength(headers)
+  return declared === undefined ? streamBody(response, known) : Effect.match(response.text, {
+    onFailure: (error): Body => ({
+      text: "",
+      tooLarge: false,
+      cutOff: Option.some(cutOffError(response.status, `before its declared ${declared} bytes`, error, known))
+    }),
+    onSuccess: (text): Body => ({ text, tooLarge: false, cutOff: Option.none() })
+  })
+}
+
+/** A body of unknown length, streamed up to `maxBodyBytes` (plus one chunk). */
+const streamBody = (response: HttpClientResponse.HttpClientResponse, known: ReadonlyArray<string>) =>
   Effect.suspend((): Effect.Effect<Body> => {
-    const declared = smallDeclaredLength(response)
-    if (declared !== undefined) {
-      return Effect.match(response.text, {
-        onFailure: (error): Body => ({
-          text: "",
-          tooLarge: false,
-          cutOff: Option.some(cutOffError(response.status, `before its declared ${declared} bytes`, error, known))
-        }),
-        onSuccess: (text): Body => ({ text, tooLarge: false, cutOff: Option.none() })
-      })
-    }
     const decoder = new TextDecoder()
     let text = ""
     let size = 0
@@ -162,6 +171,92 @@ const issuePaths = (error: Schema.SchemaError): string => {
 }
 
 /**
+ * The token response of a body in the shape the platform sends (every token a header-safe string,
+ * `expiresIn` a JSON number, `scope` a string, `null` or absent), decoded as `TokenResponse` would
+ * decode it; `undefined` for any other shape, which is then left to the schema (a numeric string
+ * `expiresIn`, or a body it refuses, with the paths at fault). Decoding through the schema is about
+ * a fifth of a refresh's CPU: its `Redacted` and `Option` fields are each checked twice, on the way in
+ * and again as values of their type.
+ *
+ * @internal
+ */
+export const decodeCanonical = (json: unknown): TokenResponse | undefined => {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined
+  const { accessToken, expiresIn, refreshToken, scope, tokenType } = json as Record<string, unknown>
+  // the checks of `Wire.Token`, `Wire.TokenType` and `Wire.ExpiresIn`
+  if (typeof accessToken !== "string" || !tokenPattern.test(accessToken)) return undefined
+  if (typeof tokenType !== "string" || !isBearer(tokenType)) return undefined
+  if (typeof expiresIn !== "number" || !Number.isSafeInteger(expiresIn)) return undefined
+  if (expiresIn <= 0 || expiresIn > maxExpiresIn) return undefined
+  // absent, `null` and "" are no refresh token
+  const noRefreshToken = refreshToken === undefined || refreshToken === null || refreshToken === ""
+  if (!noRefreshToken && (typeof refreshToken !== "string" || !tokenPattern.test(refreshToken))) return undefined
+  if (scope !== undefined && scope !== null && typeof scope !== "string") return undefined
+  return {
+    accessToken: Redacted.make(accessToken),
+    tokenType,
+    expiresIn,
+    refreshToken: noRefreshToken ? Option.none() : Option.some(Redacted.make(refreshToken)),
+    scope: scope ?? "default"
+  }
+}
+
+/**
+ * The token response of a 2xx JSON body: the fast path, else the schema, else the tagged error of
+ * the platform's code when the body is an error body after all.
+ */
+const decodeTokenBody = (
+  json: unknown,
+  status: number,
+  known: ReadonlyArray<string>,
+  malformed: (description: string) => MalformedResponse
+): Effect.Effect<TokenResponse, RefreshError> => {
+  const canonical = decodeCanonical(json)
+  if (canonical !== undefined) return Effect.succeed(canonical)
+  const decoded = decodeTokenResponse(json)
+  if (Result.isSuccess(decoded)) return Effect.succeed(decoded.success)
+  const platformError = decodePlatformError(json)
+  return Option.isSome(platformError)
+    ? maskedPlatformError(platformError.value, status, known)
+    : Effect.fail(malformed(`The body is not a token set (at ${issuePaths(decoded.failure)}).`))
+}
+
+/** What a body read in full means: the token response, or the tagged error of what is wrong with it. */
+const interpretBody = (
+  status: number,
+  headers: Headers.Headers,
+  { cutOff, text, tooLarge }: Body,
+  known: ReadonlyArray<string>
+): Effect.Effect<TokenResponse, RefreshError> => {
+  const malformed = (description: string, retryable = status >= 500) =>
+    new MalformedResponse({ httpStatus: status, description, body: maskedExcerpt(text, known), retryable })
+  if (Option.isSome(cutOff)) {
+    return Effect.fail(cutOff.value)
+  }
+  if (tooLarge) {
+    return Effect.fail(malformed(`The body is larger than ${maxBodyBytes} bytes.`))
+  }
+  if (status >= 300 && status < 400) {
+    return Effect.fail(malformed(
+      `The platform answered with a redirect (to ${
+        maskSecrets(headers["location"] ?? "nowhere", known)
+      }); redirects are not followed, so the request and its secrets are never sent elsewhere.`
+    ))
+  }
+  const json = parseJson(text)
+  if (Option.isNone(json)) {
+    return Effect.fail(malformed(text.trim() === "" ? "The body is empty." : "The body is not JSON."))
+  }
+  if (status >= 200 && status < 300) {
+    return decodeTokenBody(json.value, status, known, malformed)
+  }
+  const platformError = decodePlatformError(json.value)
+  return Option.isSome(platformError)
+    ? maskedPlatformError(platformError.value, status, known)
+    : Effect.fail(malformed("The body is not the platform's error JSON."))
+}
+
+/**
  * Reads a response of login or refresh: the decoded token response on a 2xx token body, else the
  * tagged error of the platform's code, else `MalformedResponse`. `known` lists the secrets sent,
  * to be masked in whatever is kept of the body.
@@ -171,45 +266,14 @@ const issuePaths = (error: Schema.SchemaError): string => {
 export const readTokenResponse = (
   response: HttpClientResponse.HttpClientResponse,
   known: ReadonlyArray<string>
-): Effect.Effect<TokenResponse, RefreshError> =>
-  Effect.gen(function*() {
-    const status = response.status
-    const ok = status >= 200 && status < 300
-    const { cutOff, text, tooLarge } = yield* readBody(response, known)
-    const malformed = (description: string, retryable = status >= 500) =>
-      new MalformedResponse({ httpStatus: status, description, body: maskedExcerpt(text, known), retryable })
-    if (Option.isSome(cutOff)) {
-      return yield* cutOff.value
-    }
-    if (tooLarge) {
-      return yield* malformed(`The body is larger than ${maxBodyBytes} bytes.`)
-    }
-    if (status >= 300 && status < 400) {
-      return yield* malformed(
-        `The platform answered with a redirect (to ${
-          maskSecrets(response.headers["location"] ?? "nowhere", known)
-        }); redirects are not followed, so the request and its secrets are never sent elsewhere.`
-      )
-    }
-    const json = parseJson(text)
-    if (Option.isNone(json)) {
-      return yield* malformed(text.trim() === "" ? "The body is empty." : "The body is not JSON.")
-    }
-    if (ok) {
-      const decoded = decodeTokenResponse(json.value)
-      if (Result.isSuccess(decoded)) return decoded.success
-      const platformError = decodePlatformError(json.value)
-      if (Option.isSome(platformError)) {
-        return yield* maskedPlatformError(platformError.value, status, known)
-      }
-      return yield* malformed(`The body is not a token set (at ${issuePaths(decoded.failure)}).`)
-    }
-    const platformError = decodePlatformError(json.value)
-    if (Option.isSome(platformError)) {
-      return yield* maskedPlatformError(platformError.value, status, known)
-    }
-    return yield* malformed("The body is not the platform's error JSON.")
-  })
+): Effect.Effect<TokenResponse, RefreshError> => {
+  // Read once: a client may build the headers anew on each access (platform-node's undici response does).
+  const headers = response.headers
+  return Effect.flatMap(
+    readBody(response, headers, known),
+    (body) => interpretBody(response.status, headers, body, known)
+  )
+}
 
 const maskedPlatformError = (
   error: { readonly code: string; readonly description: string },
