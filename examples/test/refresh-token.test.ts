@@ -29,6 +29,14 @@ const stalledServer = Effect.acquireRelease(
 
 const parse = (line: string) => JSON.parse(line) as Record<string, unknown>
 
+/** The variables that point the example at `simulator`, trusting its CA. */
+const simulatorEnv = (simulator: Simulator.Simulator.Service) => ({
+  IOCM_BASE_URL: simulator.baseUrl,
+  IOCM_APP_ID: simulator.app.appId,
+  IOCM_SECRET: Redacted.value(simulator.app.secret),
+  IOCM_CA_FILE: caFile
+})
+
 describe("pnpm example refresh-token", () => {
   it.live("logs in and refreshes against the embedded simulator, tokens masked", () =>
     Effect.gen(function*() {
@@ -61,12 +69,7 @@ describe("pnpm example refresh-token", () => {
     () =>
       Effect.gen(function*() {
         const simulator = yield* Simulator.make({ tls: { mutual: true } })
-        const env = {
-          IOCM_BASE_URL: simulator.baseUrl,
-          IOCM_APP_ID: simulator.app.appId,
-          IOCM_SECRET: Redacted.value(simulator.app.secret),
-          IOCM_CA_FILE: caFile
-        }
+        const env = simulatorEnv(simulator)
         const withCertificate = yield* runExample("refresh-token", {
           ...env,
           IOCM_CERT_FILE: fixture("client.pem"),
@@ -91,10 +94,8 @@ describe("pnpm example refresh-token", () => {
       Effect.gen(function*() {
         const simulator = yield* Simulator.make()
         const run = yield* runExample("refresh-token", {
-          IOCM_BASE_URL: simulator.baseUrl,
-          IOCM_APP_ID: simulator.app.appId,
-          IOCM_SECRET: "a-wrong-secret-value",
-          IOCM_CA_FILE: caFile
+          ...simulatorEnv(simulator),
+          IOCM_SECRET: "a-wrong-secret-value"
         })
         assert.strictEqual(run.status, 1)
         assert.deepStrictEqual(parse(run.lastLine), {
@@ -112,9 +113,7 @@ describe("pnpm example refresh-token", () => {
     Effect.gen(function*() {
       const simulator = yield* Simulator.make()
       const run = yield* runExample("refresh-token", {
-        IOCM_BASE_URL: simulator.baseUrl,
-        IOCM_APP_ID: simulator.app.appId,
-        IOCM_SECRET: Redacted.value(simulator.app.secret),
+        ...simulatorEnv(simulator),
         IOCM_CA_FILE: fixture("other-ca.pem")
       })
       assert.strictEqual(run.status, 1)
@@ -132,12 +131,7 @@ describe("pnpm example refresh-token", () => {
             key: Fs.readFileSync(fixture("mismatch-key.pem"), "utf8")
           }
         })
-        const env = {
-          IOCM_BASE_URL: simulator.baseUrl,
-          IOCM_APP_ID: simulator.app.appId,
-          IOCM_SECRET: Redacted.value(simulator.app.secret),
-          IOCM_CA_FILE: caFile
-        }
+        const env = simulatorEnv(simulator)
         const checked = yield* runExample("refresh-token", env)
         assert.strictEqual(checked.status, 1)
         assert.strictEqual(parse(checked.lastLine).error, "TransportError")
@@ -184,12 +178,7 @@ describe("pnpm example refresh-token", () => {
     () =>
       Effect.gen(function*() {
         const simulator = yield* Simulator.make()
-        const env = {
-          IOCM_BASE_URL: simulator.baseUrl,
-          IOCM_APP_ID: simulator.app.appId,
-          IOCM_SECRET: Redacted.value(simulator.app.secret),
-          IOCM_CA_FILE: caFile
-        }
+        const env = simulatorEnv(simulator)
         const { IOCM_APP_ID: _appId, ...withoutAppId } = env
         const missing = yield* runExample("refresh-token", withoutAppId)
         assert.strictEqual(missing.status, 1)
@@ -226,13 +215,7 @@ describe("pnpm example refresh-token", () => {
     () =>
       Effect.gen(function*() {
         const simulator = yield* Simulator.make()
-        const run = yield* runExample("refresh-token", {
-          IOCM_BASE_URL: simulator.baseUrl,
-          IOCM_APP_ID: simulator.app.appId,
-          IOCM_SECRET: Redacted.value(simulator.app.secret),
-          IOCM_CA_FILE: caFile,
-          IOCM_REFRESH_TOKEN: ""
-        })
+        const run = yield* runExample("refresh-token", { ...simulatorEnv(simulator), IOCM_REFRESH_TOKEN: "" })
         assert.strictEqual(run.status, 1)
         assert.deepStrictEqual(parse(run.lastLine), {
           ok: false,
