@@ -1,6 +1,13 @@
 import type { ViteUserConfig } from "vitest/config"
 
+// Inside the workspace the `@iocm/*` packages resolve to their `.ts` sources through the
+// `@iocm/source` export condition (their `types`/`default` conditions point at the built `dist/`).
+// Vitest adds its own server conditions to these, and passes them to its workers as `--conditions`.
+const conditions = ["@iocm/source"]
+
 const config: ViteUserConfig = {
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -183,7 +183,7 @@ let gcFunction: (() => void) | undefined
 
 /**
  * A full garbage collection: `global.gc` when Node runs with `--expose-gc`, otherwise the same
- * function obtained by setting the flag at run time (so that `tsx bench/run.ts` works as is).
+ * function obtained by setting the flag at run time (so that `pnpm bench` works as is).
  */
 export const gc = (): void => {
   if (gcFunction === undefined) {

@@ -3,7 +3,7 @@
  * same grouped by package (effect, with its HTTP modules apart as `effect/http`, @effect/platform-node, undici,
  * node internals, our packages…).
  *
- *   node --cpu-prof --cpu-prof-dir=bench --import tsx bench/run.ts --only refresh-cost
+ *   node --conditions=@iocm/source --cpu-prof --cpu-prof-dir=bench --import tsx bench/run.ts --only refresh-cost
  *   npx tsx bench/profile.ts bench/CPU.….cpuprofile [top]
  */
 import * as Fs from "node:fs"

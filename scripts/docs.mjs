@@ -26,12 +26,15 @@ function readPackageJson(dir) {
   return JSON.parse(Fs.readFileSync(Path.join(root, "packages", dir, "package.json"), "utf8"))
 }
 
-// docgen spawns `tsc` and `tsx` by name: the workspace's own, whatever the caller's PATH holds.
+// docgen spawns `tsc` and `tsx` by name: the workspace's own, whatever the caller's PATH holds. The
+// examples it runs import `@iocm/*` from their sources (the `@iocm/source` export condition, also in
+// each `docgen.json` for the typecheck), so no build is needed.
+const nodeOptions = [process.env.NODE_OPTIONS, "--conditions=@iocm/source"].filter(Boolean).join(" ")
 function docgen(dir) {
   return new Promise((resolve) => {
     const child = spawn(Path.join(bin, "docgen"), [], {
       cwd: Path.join(root, "packages", dir),
-      env: { ...process.env, PATH: `${bin}${Path.delimiter}${process.env.PATH ?? ""}` },
+      env: { ...process.env, NODE_OPTIONS: nodeOptions, PATH: `${bin}${Path.delimiter}${process.env.PATH ?? ""}` },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let output = ""

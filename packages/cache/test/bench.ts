@@ -1,6 +1,6 @@
 /**
  * Throughput of `TokenService.get` on a fresh token against a bare `Ref.get`:
- * `npx tsx packages/cache/test/bench.ts`.
+ * `npx tsx --conditions=@iocm/source packages/cache/test/bench.ts`.
  */
 import { Effect, Layer, Ref } from "effect"
 import * as TokenService from "../src/TokenService.js"

@@ -1,5 +1,7 @@
+#!/usr/bin/env node
 /**
- * Entry point of `pnpm simulator`: runs the simulator until Ctrl-C or SIGTERM.
+ * The `iocm-simulator` command (`pnpm simulator` in this repository): runs the simulator until
+ * Ctrl-C or SIGTERM.
  *
  * @since 0.1.0
  */
@@ -14,4 +16,7 @@ import * as Cli from "./internal/cli.js"
 const teardown: Runtime.Teardown = (exit, onExit) =>
   onExit(Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? 1 : 0)
 
-NodeRuntime.runMain(Cli.main(process.argv.slice(2), process.env), { teardown })
+// Run from its source it is this repository's `pnpm simulator`; built, the installed `iocm-simulator`.
+const program = import.meta.url.endsWith(".ts") ? "pnpm simulator" : "iocm-simulator"
+
+NodeRuntime.runMain(Cli.main(process.argv.slice(2), process.env, program), { teardown })

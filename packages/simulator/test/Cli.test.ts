@@ -5,6 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Redacted, Result } from "effect"
 import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
 import * as Url from "node:url"
@@ -100,6 +101,15 @@ describe("CLI parsing", () => {
     assert.isTrue(parsed([], { IOCM_SIM_MTLS: "true" }).options.tls?.mutual)
   })
 
+  it("--json and --version are off unless given", () => {
+    const plain = parsed([])
+    assert.isFalse(plain.json)
+    assert.isFalse(plain.version)
+    assert.isTrue(parsed(["--json", "--port", "0"]).json)
+    assert.isTrue(parsed(["--version"]).version)
+    assert.include(usageError(["--json=1"]), "unknown argument")
+  })
+
   it("faults from --fault and IOCM_SIM_FAULTS, merged per endpoint", () => {
     const { options } = parsed(
       [
@@ -144,6 +154,8 @@ describe("CLI parsing", () => {
   it("--help lists every flag", () => {
     assert.isTrue(parsed(["--help"]).help)
     assert.isTrue(parsed(["-h"]).help)
+    assert.isTrue(Cli.helpText.startsWith("pnpm simulator [flags]"))
+    assert.isTrue(Cli.helpFor("iocm-simulator").startsWith("iocm-simulator [flags]"))
     for (
       const flag of [
         "--port",
@@ -164,6 +176,8 @@ describe("CLI parsing", () => {
         "--max-body-size",
         "--no-control",
         "--quiet",
+        "--json",
+        "--version",
         "IOCM_APP_ID",
         "IOCM_SECRET"
       ]
@@ -177,6 +191,8 @@ describe("CLI parsing", () => {
 
 const packageRoot = Path.join(Path.dirname(Url.fileURLToPath(import.meta.url)), "..")
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli")
+// tsx passes the flags before the script to node: `@iocm/source` resolves `@iocm/core` to its sources.
+const tsxBin = [tsxCli, "--conditions=@iocm/source", "src/bin.ts"]
 
 interface Running {
   readonly child: ChildProcess.ChildProcess
@@ -188,7 +204,7 @@ interface Running {
 const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.acquireRelease(
     Effect.callback<Running, Error>((resume) => {
-      const child = ChildProcess.spawn(process.execPath, [tsxCli, "src/bin.ts", ...args], {
+      const child = ChildProcess.spawn(process.execPath, [...tsxBin, ...args], {
         cwd: packageRoot,
         env: { ...process.env, IOCM_APP_ID: "", IOCM_SECRET: "", ...env },
         stdio: ["ignore", "pipe", "pipe"]
@@ -218,7 +234,7 @@ const run = (args: ReadonlyArray<string>) =>
   Effect.callback<{ code: number | null; stdout: string; stderr: string }>((resume) => {
     ChildProcess.execFile(
       process.execPath,
-      [tsxCli, "src/bin.ts", ...args],
+      [...tsxBin, ...args],
       { cwd: packageRoot },
       (error, stdout, stderr) =>
         resume(Effect.succeed({ code: error === null ? 0 : (error.code as number | null), stdout, stderr }))
@@ -298,6 +314,83 @@ describe("CLI program", () => {
       }),
     { timeout: 30_000 }
   )
+
+  it.live(
+    "--json: one JSON line on stdout with the base URL, the files and the demo app; logs on stderr",
+    () =>
+      Effect.gen(function*() {
+        const child = ChildProcess.spawn(process.execPath, [...tsxBin, "--json", "--port", "0", "--mtls"], {
+          cwd: packageRoot,
+          env: { ...process.env, IOCM_APP_ID: "", IOCM_SECRET: "" },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        yield* Effect.addFinalizer(() => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL")))
+        let stdout = ""
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+        const exited = Effect.callback<number | null>((resume) => {
+          child.on("exit", (code) => resume(Effect.succeed(code)))
+        })
+        const line = yield* Effect.callback<string, Error>((resume) => {
+          child.stdout.on("data", (chunk: Buffer) => {
+            stdout += chunk.toString("utf8")
+            if (stdout.includes("\n")) resume(Effect.succeed(stdout.slice(0, stdout.indexOf("\n"))))
+          })
+          child.on("exit", (code) => resume(Effect.fail(new Error(`exited with ${code}: ${stdout}${stderr}`))))
+        }).pipe(Effect.timeout("20 seconds"))
+        const ready = JSON.parse(line) as Record<string, unknown>
+        assert.match(String(ready["baseUrl"]), /^https:\/\/127\.0\.0\.1:\d+$/)
+        assert.strictEqual(ready["protocol"], "https")
+        assert.isTrue(ready["mutualTls"])
+        assert.strictEqual(ready["caFile"], Path.join(Simulator.fixturesDirectory, "ca.pem"))
+        assert.strictEqual(ready["certFile"], Path.join(Simulator.fixturesDirectory, "client.pem"))
+        assert.strictEqual(ready["keyFile"], Path.join(Simulator.fixturesDirectory, "client-key.pem"))
+        assert.strictEqual(ready["appId"], Simulator.demoApp.appId)
+        assert.strictEqual(ready["secret"], Simulator.demoApp.secret)
+        // The files it names are the ones to use: a mutual-TLS login with them succeeds.
+        const read = (key: string) => Fs.readFileSync(String(ready[key]), "utf8")
+        const res = yield* W.login({ baseUrl: String(ready["baseUrl"]), ca: read("caFile") }, Simulator.demoApp, {
+          cert: read("certFile"),
+          key: read("keyFile")
+        })
+        assert.strictEqual(res.status, 200)
+        child.kill("SIGTERM")
+        assert.strictEqual(yield* exited.pipe(Effect.timeout("10 seconds")), 0)
+        // Nothing but the ready line on stdout; the request log and the stop notice went to stderr.
+        assert.strictEqual(stdout, `${line}\n`)
+        assert.include(stderr, "POST /iocm/app/sec/v1.1.0/login 200 ok")
+        assert.include(stderr, "simulator stopped")
+      }),
+    { timeout: 30_000 }
+  )
+
+  it.live(
+    "--json with a secret from the environment leaves the secret out; --http has no files",
+    () =>
+      Effect.gen(function*() {
+        const command = parsed(["--json", "--http"], { IOCM_APP_ID: "env-app", IOCM_SECRET: "env-secret-value" })
+        const service = yield* Simulator.make(command.options)
+        const ready = JSON.parse(Cli.readyLine(service, command)) as Record<string, unknown>
+        assert.strictEqual(ready["appId"], "env-app")
+        assert.notProperty(ready, "secret")
+        assert.notInclude(Cli.readyLine(service, command), "env-secret-value")
+        assert.isNull(ready["caFile"])
+        assert.isNull(ready["certFile"])
+        assert.isNull(ready["keyFile"])
+        assert.strictEqual(ready["protocol"], "http")
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
+
+  it.live("--version prints the package's version and exits 0", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* run(["--version"])
+      const manifest = JSON.parse(Fs.readFileSync(Path.join(packageRoot, "package.json"), "utf8")) as {
+        version: string
+      }
+      assert.strictEqual(code, 0)
+      assert.strictEqual(stdout, `${manifest.version}\n`)
+    }), { timeout: 30_000 })
 
   it.live("--help exits 0; a bad flag exits 2 with a pointer to --help", () =>
     Effect.gen(function*() {

@@ -19,7 +19,7 @@ import type { AppRegistration, Endpoint, Faults, Simulator, SimulatorOptions } f
 import { defaultPort, demoApp, endpoints } from "../Simulator.js"
 import { parse as parseDuration } from "./duration.js"
 import { maxLatency } from "./faults.js"
-import { fixturesDirectory } from "./fixtures.js"
+import { fixturesDirectory, packageVersion } from "./fixtures.js"
 import * as Launcher from "./launcher.js"
 import * as internal from "./simulator.js"
 
@@ -33,6 +33,10 @@ export class CliUsageError extends Data.TaggedError("CliUsageError")<{ readonly 
 /** @internal */
 export interface Command {
   readonly help: boolean
+  /** `--version`: print the package's version and exit. */
+  readonly version: boolean
+  /** `--json`: one JSON line on stdout when ready (see `readyLine`), logs on stderr. */
+  readonly json: boolean
   readonly options: SimulatorOptions
   /** True when the main app's secret is the demo one (then it is printed). */
   readonly demoSecret: boolean
@@ -41,8 +45,14 @@ export interface Command {
 /** @internal */
 export const frozenDemoApp = { appId: "iocm-frozen-app", secret: "iocm-frozen-secret", frozen: true } as const
 
-/** @internal */
-export const helpText = `pnpm simulator [flags]
+/**
+ * The help text; `program` is how the user started it (`pnpm simulator` in this repository,
+ * `iocm-simulator` where the package is installed).
+ *
+ * @internal
+ */
+export const helpFor = (program: string): string =>
+  `${program} [flags]
 
 A fake Huawei IoT platform (OceanConnect) for tests and examples: login, refreshToken and the
 device query, with the platform's token rules, error codes, flow control and HTTPS (test-only
@@ -82,6 +92,11 @@ Flags (environment variable in brackets; flags win):
   --max-body-size <bytes>  largest request body accepted                          default 65536
   --no-control             do not serve the control API under /_simulator
   --quiet                  no per-request log lines (IOCM_SIM_QUIET=1)
+  --json                   when ready, print one JSON line on stdout instead of the banner:
+                           {"baseUrl","protocol","mutualTls","caFile","certFile","keyFile",
+                           "appId","secret"} (file paths null over --http; "secret" only
+                           when it is the demo one); request logs go to stderr
+  --version                print the version and exit
   -h, --help               show this help
 
 Durations: 90 (seconds), 500ms, 10s, 5m, 1h, 30d, or "10 seconds".
@@ -99,6 +114,9 @@ Example:
   curl --cacert ${Path.join(fixturesDirectory, "ca.pem")} \\
     -d 'appId=${demoApp.appId}&secret=${demoApp.secret}' https://127.0.0.1:${defaultPort}/iocm/app/sec/v1.1.0/login
 `
+
+/** @internal */
+export const helpText: string = helpFor("pnpm simulator")
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -206,7 +224,17 @@ const valueFlags = new Set([
   "--max-body-size"
 ])
 
-const booleanFlags = new Set(["--http", "--mtls", "--result-keys", "--no-control", "--quiet", "--help", "-h"])
+const booleanFlags = new Set([
+  "--http",
+  "--mtls",
+  "--result-keys",
+  "--no-control",
+  "--quiet",
+  "--json",
+  "--version",
+  "--help",
+  "-h"
+])
 
 /**
  * Parses the command line and the environment; flags win over environment variables.
@@ -308,7 +336,13 @@ export const parse = (argv: ReadonlyArray<string>, env: Env): Result.Result<Comm
       controlApi: !flags.has("--no-control"),
       logRequests: !(flags.has("--quiet") || truthy(env["IOCM_SIM_QUIET"]))
     }
-    return { help, options, demoSecret: secret === demoApp.secret }
+    return {
+      help,
+      version: flags.has("--version"),
+      json: flags.has("--json"),
+      options,
+      demoSecret: secret === demoApp.secret
+    }
   })
 
 const describeFaults = (faults: Partial<Record<Endpoint, Faults>> | undefined): string => {
@@ -370,52 +404,83 @@ export const banner = (service: Simulator.Service, command: Command): string => 
   return lines.join("\n")
 }
 
-const compactLogger = Logger.make(({ date, logLevel, message }) => {
-  const text = (Array.isArray(message) ? message : [message]).map((m) => typeof m === "string" ? m : String(m)).join(
-    " "
-  )
-  globalThis.console.log(`${date.toISOString()} ${logLevel.toUpperCase().padEnd(5)} ${text}`)
-})
-
 /**
- * The whole CLI: parse, print help or the banner, serve until interrupted. Sets
- * `process.exitCode` to 2 on a usage error and 1 when the server cannot start.
+ * The `--json` ready line: where the simulator listens and what a client needs to reach it, for a
+ * harness in any language. Files are absolute paths (`null` over plain HTTP); `secret` is there
+ * only when it is the demo one, never one taken from `IOCM_SECRET` or `--secret`.
  *
  * @internal
  */
-export const main = (argv: ReadonlyArray<string>, env: Env): Effect.Effect<void> =>
+export const readyLine = (service: Simulator.Service, command: Command): string => {
+  const file = (name: string) => service.protocol === "https" ? Path.join(fixturesDirectory, name) : null
+  return JSON.stringify({
+    baseUrl: service.baseUrl,
+    protocol: service.protocol,
+    mutualTls: service.mutualTls,
+    caFile: file("ca.pem"),
+    certFile: file("client.pem"),
+    keyFile: file("client-key.pem"),
+    appId: service.app.appId,
+    ...(command.demoSecret ? { secret: Redacted.value(service.app.secret) } : {})
+  })
+}
+
+const compactLogger = (write: (line: string) => void) =>
+  Logger.make(({ date, logLevel, message }) => {
+    const text = (Array.isArray(message) ? message : [message]).map((m) => typeof m === "string" ? m : String(m))
+      .join(" ")
+    write(`${date.toISOString()} ${logLevel.toUpperCase().padEnd(5)} ${text}`)
+  })
+
+const serve = (command: Command): Effect.Effect<void> => {
+  // With --json, stdout carries the ready line and nothing else: logs and notices go to stderr.
+  const say = command.json ? Console.error : Console.log
+  return Effect.scoped(
+    Effect.gen(function*() {
+      const service = yield* internal.make(command.options)
+      yield* Console.log(command.json ? readyLine(service, command) : banner(service, command))
+      // Serve until interrupted (SIGINT/SIGTERM), or until the launching pnpm/tsx is gone.
+      yield* Launcher.orphaned
+      yield* say("launcher exited, stopping")
+    })
+  ).pipe(
+    Effect.onExit((exit) =>
+      Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? say("simulator stopped") : Effect.void
+    ),
+    Effect.catchTag("SimulatorError", (error) =>
+      Effect.andThen(
+        Console.error(`simulator: ${error.message}`),
+        Effect.sync(() => {
+          process.exitCode = 1
+        })
+      )),
+    Effect.provide(
+      Logger.layer([
+        compactLogger((line) => command.json ? globalThis.console.error(line) : globalThis.console.log(line))
+      ])
+    )
+  )
+}
+
+/**
+ * The whole CLI: parse, print help, the version or the banner (the ready line with `--json`), serve
+ * until interrupted. Sets `process.exitCode` to 2 on a usage error and 1 when the server cannot
+ * start. `program` names the command in messages.
+ *
+ * @internal
+ */
+export const main = (argv: ReadonlyArray<string>, env: Env, program = "pnpm simulator"): Effect.Effect<void> =>
   Effect.gen(function*() {
     const parsed = parse(argv, env)
     if (Result.isFailure(parsed)) {
-      yield* Console.error(`simulator: ${parsed.failure.message}\nRun "pnpm simulator --help" for the flags.`)
+      yield* Console.error(`simulator: ${parsed.failure.message}\nRun "${program} --help" for the flags.`)
       yield* Effect.sync(() => {
         process.exitCode = 2
       })
       return
     }
     const command = parsed.success
-    if (command.help) {
-      yield* Console.log(helpText)
-      return
-    }
-    yield* Effect.scoped(
-      Effect.gen(function*() {
-        const service = yield* internal.make(command.options)
-        yield* Console.log(banner(service, command))
-        // Serve until interrupted (SIGINT/SIGTERM), or until the launching pnpm/tsx is gone.
-        yield* Launcher.orphaned
-        yield* Console.log("launcher exited, stopping")
-      })
-    ).pipe(
-      Effect.onExit((exit) =>
-        Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? Console.log("simulator stopped") : Effect.void
-      ),
-      Effect.catchTag("SimulatorError", (error) =>
-        Effect.andThen(
-          Console.error(`simulator: ${error.message}`),
-          Effect.sync(() => {
-            process.exitCode = 1
-          })
-        ))
-    )
-  }).pipe(Effect.provide(Logger.layer([compactLogger])))
+    if (command.help) return yield* Console.log(helpFor(program))
+    if (command.version) return yield* Console.log(packageVersion())
+    yield* serve(command)
+  })
