@@ -60,6 +60,7 @@ const startSimulator = Effect.acquireRelease(
         simulator = { ready: parseReady(line), extraLines }
         resume(Effect.succeed({ child, simulator }))
       } catch (error) {
+        child.kill("SIGKILL")
         resume(Effect.fail(error instanceof Error ? error : new Error(String(error))))
       }
     })
@@ -71,6 +72,10 @@ const startSimulator = Effect.acquireRelease(
       }
     })
     child.on("error", (error) => resume(Effect.fail(error)))
+    // Interrupted before the ready line (the timeout below): the release never runs, so kill it here.
+    return Effect.sync(() => {
+      if (simulator === undefined) child.kill("SIGKILL")
+    })
   }).pipe(Effect.timeout("30 seconds")),
   ({ child }) =>
     Effect.callback<void>((resume) => {
