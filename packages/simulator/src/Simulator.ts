@@ -15,8 +15,11 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as defaults from "./internal/defaults.js"
+import * as internalEndpoints from "./internal/endpoints.js"
 import * as fixtures from "./internal/fixtures.js"
 import * as internal from "./internal/simulator.js"
+import { SimulatorError } from "./internal/simulatorError.js"
 
 /**
  * The simulated endpoints that fault injection applies to.
@@ -32,7 +35,7 @@ export type Endpoint = "login" | "refresh" | "devices"
  * @since 0.1.0
  * @category Models
  */
-export const endpoints: ReadonlyArray<Endpoint> = ["login", "refresh", "devices"]
+export const endpoints: ReadonlyArray<Endpoint> = internalEndpoints.endpoints
 
 /**
  * Counted endpoints: the simulated ones, and `other` for unknown routes and the control API.
@@ -196,24 +199,16 @@ export interface Counters {
   readonly tokens: Readonly<Record<string, TokenSnapshot>>
 }
 
-/**
- * The simulator could not start: unreadable TLS material, invalid options, or the port could
- * not be bound.
- *
- * @since 0.1.0
- * @category Errors
- */
-export class SimulatorError extends Schema.TaggedError<SimulatorError>("@iocm/simulator/SimulatorError")(
-  "SimulatorError",
-  {
-    reason: Schema.Literals(["Tls", "Options", "Listen"]),
-    description: Schema.String,
-    cause: Schema.optional(Schema.Defect())
-  }
-) {
-  override get message(): string {
-    return `Simulator failed to start (${this.reason}): ${this.description}`
-  }
+export {
+  /**
+   * The simulator could not start: unreadable TLS material, invalid options, or the port could
+   * not be bound. Its `reason` is `"Tls"`, `"Options"` or `"Listen"`; `description` says what
+   * went wrong.
+   *
+   * @since 0.1.0
+   * @category Errors
+   */
+  SimulatorError
 }
 
 /**
@@ -271,10 +266,7 @@ export class Simulator extends Context.Service<Simulator, Simulator.Service>()("
  * @since 0.1.0
  * @category Constants
  */
-export const demoApp: { readonly appId: string; readonly secret: string } = {
-  appId: "iocm-demo-app",
-  secret: "iocm-demo-secret"
-}
+export const demoApp: { readonly appId: string; readonly secret: string } = defaults.demoApp
 
 /**
  * The port the real platform and the CLI listen on.
@@ -282,7 +274,7 @@ export const demoApp: { readonly appId: string; readonly secret: string } = {
  * @since 0.1.0
  * @category Constants
  */
-export const defaultPort = 8743
+export const defaultPort = defaults.defaultPort
 
 /**
  * Absolute path of the committed TEST-ONLY certificates (`ca.pem`, `server.pem`, `client.pem`,

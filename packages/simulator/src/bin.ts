@@ -19,4 +19,6 @@ const teardown: Runtime.Teardown = (exit, onExit) =>
 // Run from its source it is this repository's `pnpm simulator`; built, the installed `iocm-simulator`.
 const program = import.meta.url.endsWith(".ts") ? "pnpm simulator" : "iocm-simulator"
 
-NodeRuntime.runMain(Cli.main(process.argv.slice(2), process.env, program), { teardown })
+// The CLI reports a defect itself, on stderr: runMain's own report would go to stdout, which
+// `--json` keeps for its one line.
+NodeRuntime.runMain(Cli.main(process.argv.slice(2), process.env, program), { teardown, disableErrorReporting: true })

@@ -3,7 +3,7 @@
  * queried with curl (when installed) and Node's `https`, stopped with SIGTERM.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Redacted, Result } from "effect"
+import { Console, Deferred, Duration, Effect, Exit, Fiber, Redacted, Result } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
@@ -400,4 +400,63 @@ describe("CLI program", () => {
       assert.strictEqual(bad.code, 2)
       assert.include(bad.stderr, "--help")
     }), { timeout: 30_000 })
+})
+
+/** A console that keeps what would go to stdout apart from what would go to stderr. */
+const capturedConsole = () => {
+  const stdout: Array<string> = []
+  const stderr: Array<string> = []
+  const firstStdout = Deferred.makeUnsafe<string>()
+  const toStdout = (...args: ReadonlyArray<unknown>) => {
+    const line = args.map(String).join(" ")
+    stdout.push(line)
+    Deferred.doneUnsafe(firstStdout, Effect.succeed(line))
+  }
+  const toStderr = (...args: ReadonlyArray<unknown>) => stderr.push(args.map(String).join(" "))
+  const console: Console.Console = Object.assign(Object.create(globalThis.console) as Console.Console, {
+    log: toStdout,
+    info: toStdout,
+    debug: toStdout,
+    dir: toStdout,
+    table: toStdout,
+    error: toStderr,
+    warn: toStderr,
+    trace: toStderr
+  })
+  return { console, stdout, stderr, firstStdout: Deferred.await(firstStdout) }
+}
+
+describe("CLI output with --json", () => {
+  it.live("stdout carries the ready line only: request logs and notices go to stderr", () =>
+    Effect.gen(function*() {
+      const captured = capturedConsole()
+      const fiber = yield* Cli.main(["--json", "--port", "0", "--http"], {}).pipe(
+        Effect.provideService(Console.Console, captured.console),
+        Effect.forkChild
+      )
+      const ready = JSON.parse(yield* captured.firstStdout.pipe(Effect.timeout("10 seconds"))) as { baseUrl: string }
+      assert.strictEqual((yield* W.login({ baseUrl: ready.baseUrl, ca: "" }, Simulator.demoApp)).status, 200)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(captured.stdout.length, 1)
+      assert.match(captured.stderr.join("\n"), /INFO  POST \/iocm\/app\/sec\/v1\.1\.0\/login 200 ok \d+ms/)
+      assert.include(captured.stderr, "simulator stopped")
+    }), { timeout: 30_000 })
+
+  it.effect("a defect is reported on stderr, never on stdout, and fails the run (exit code 1)", () =>
+    Effect.gen(function*() {
+      const captured = capturedConsole()
+      // An environment that throws when read: a defect while the command line is parsed.
+      const env = new Proxy({}, {
+        get: () => {
+          throw new Error("boom: an unreadable environment")
+        }
+      })
+      const exit = yield* Cli.main(["--json", "--port", "0"], env).pipe(
+        Effect.provideService(Console.Console, captured.console),
+        Effect.exit
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      assert.deepStrictEqual(captured.stdout, [])
+      assert.include(captured.stderr.join("\n"), "boom: an unreadable environment")
+    }))
 })

@@ -624,5 +624,44 @@ describe("simulator options", () => {
     }))
 })
 
+describe("counting and logging: one middleware for every request", () => {
+  const json = { "content-type": "application/json" }
+
+  it.live("control calls, refused control calls, 404 and 405 are counted under other, once each", () =>
+    Effect.gen(function*() {
+      const s = yield* Simulator.make()
+      yield* W.send(s, { path: "/_simulator/counters" })
+      yield* W.send(s, { method: "PUT", path: "/_simulator/faults/nowhere", headers: json, body: "{}" })
+      yield* W.send(s, { method: "PUT", path: "/_simulator/faults/login", headers: json, body: "{\"bogus\":1}" })
+      yield* W.send(s, { path: W.loginPath })
+      yield* W.send(s, { path: "/nope" })
+      const c = yield* s.counters
+      assert.deepStrictEqual(c.requests, {
+        login: {},
+        refresh: {},
+        devices: {},
+        other: { control: 1, "404": 2, "50400": 1, "405": 1 }
+      })
+    }))
+
+  it.live("the log has every request, faults and control calls too; a reset shows no status", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.layer([
+        Logger.make(({ message }) => lines.push((Array.isArray(message) ? message : [message]).map(String).join(" ")))
+      ])
+      const s = yield* Simulator.make({ logRequests: true, faults: { refresh: { reset: true } } }).pipe(
+        Effect.provide(capture)
+      )
+      yield* Effect.flip(W.refresh(s, { ...demo, refreshToken: "x" }))
+      yield* W.send(s, { method: "POST", path: "/_simulator/revoke" })
+      yield* W.send(s, { path: W.loginPath })
+      assert.strictEqual(lines.length, 3)
+      assert.match(lines[0]!, /^POST \/iocm\/app\/sec\/v1\.1\.0\/refreshToken --- reset \d+ms$/)
+      assert.match(lines[1]!, /^POST \/_simulator\/revoke 204 control \d+ms$/)
+      assert.match(lines[2]!, /^GET \/iocm\/app\/sec\/v1\.1\.0\/login 405 405 \d+ms$/)
+    }))
+})
+
 // The layer is a plain Layer: it composes.
 export const _composes: Layer.Layer<Simulator.Simulator, Simulator.SimulatorError> = SimulatorLive

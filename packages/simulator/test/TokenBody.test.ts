@@ -4,8 +4,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Wire from "@iocm/core/Wire"
 import { Option, Redacted, Schema } from "effect"
+import * as Answers from "../src/internal/answers.js"
 import * as Platform from "../src/internal/platform.js"
-import * as Router from "../src/internal/router.js"
 
 const issued = (expiresIn: number): Platform.Issued => ({
   session: {
@@ -34,13 +34,13 @@ describe("token body", () => {
   it("is byte for byte the encoding of Wire.TokenResponse", () => {
     for (const expiresIn of [1, 300, 3600, 2_592_000]) {
       const value = issued(expiresIn)
-      assert.strictEqual(JSON.stringify(Router.tokenFields(value)), schemaBody(value))
+      assert.strictEqual(JSON.stringify(Answers.tokenFields(value)), schemaBody(value))
     }
   })
 
   it("decodes with Wire.TokenResponse to the issued tokens", () => {
     const value = issued(3600)
-    const decoded = Schema.decodeUnknownSync(Wire.TokenResponse)(Router.tokenFields(value))
+    const decoded = Schema.decodeUnknownSync(Wire.TokenResponse)(Answers.tokenFields(value))
     assert.strictEqual(Redacted.value(decoded.accessToken), value.session.accessToken)
     assert.strictEqual(
       Option.map(decoded.refreshToken, Redacted.value).pipe(Option.getOrUndefined),

@@ -1,6 +1,7 @@
 /**
  * The `pnpm simulator` command line: flags and environment variables to `SimulatorOptions`, the
- * start-up banner, request logging, clean stop on SIGINT/SIGTERM (via `NodeRuntime.runMain`).
+ * start-up banner or the `--json` ready line, clean stop on SIGINT/SIGTERM (via
+ * `NodeRuntime.runMain`). Where its lines go is `output.ts`.
  *
  * @internal
  */
@@ -10,17 +11,18 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Path from "node:path"
 import type { AppRegistration, Endpoint, Faults, Simulator, SimulatorOptions } from "../Simulator.js"
-import { defaultPort, demoApp, endpoints } from "../Simulator.js"
+import { defaultPort, demoApp } from "./defaults.js"
 import { parse as parseDuration } from "./duration.js"
+import { endpoints, isEndpoint } from "./endpoints.js"
 import { maxLatency } from "./faults.js"
 import { fixturesDirectory, packageVersion } from "./fixtures.js"
 import * as Launcher from "./launcher.js"
+import * as Output from "./output.js"
 import * as internal from "./simulator.js"
 
 /**
@@ -147,12 +149,8 @@ const rate = (spec: string, text: string | undefined): Result.Result<number, Cli
     : Result.fail(usage(`--fault ${spec}: the rate must be between 0 and 1`))
 }
 
-/**
- * Parses one `--fault` spec into the faults of the endpoints it names.
- *
- * @internal
- */
-export const parseFault = (spec: string): Result.Result<readonly [ReadonlyArray<Endpoint>, Faults], CliUsageError> =>
+/** Parses one `--fault` spec into the faults of the endpoints it names. */
+const parseFault = (spec: string): Result.Result<readonly [ReadonlyArray<Endpoint>, Faults], CliUsageError> =>
   Result.gen(function*() {
     const match = /^([a-z]+):([a-z-]+)(?:=(.*))?$/.exec(spec.trim())
     if (match === null) {
@@ -161,8 +159,8 @@ export const parseFault = (spec: string): Result.Result<readonly [ReadonlyArray<
     const [, endpoint = "", kind = "", value] = match
     const targets: ReadonlyArray<Endpoint> | undefined = endpoint === "all"
       ? endpoints
-      : (endpoints as ReadonlyArray<string>).includes(endpoint)
-      ? [endpoint as Endpoint]
+      : isEndpoint(endpoint)
+      ? [endpoint]
       : undefined
     if (targets === undefined) {
       return yield* Result.fail(usage(`--fault ${spec}: unknown endpoint "${endpoint}" (login, refresh, devices, all)`))
@@ -425,16 +423,8 @@ export const readyLine = (service: Simulator.Service, command: Command): string 
   })
 }
 
-const compactLogger = (write: (line: string) => void) =>
-  Logger.make(({ date, logLevel, message }) => {
-    const text = (Array.isArray(message) ? message : [message]).map((m) => typeof m === "string" ? m : String(m))
-      .join(" ")
-    write(`${date.toISOString()} ${logLevel.toUpperCase().padEnd(5)} ${text}`)
-  })
-
 const serve = (command: Command): Effect.Effect<void> => {
-  // With --json, stdout carries the ready line and nothing else: logs and notices go to stderr.
-  const say = command.json ? Console.error : Console.log
+  const say = Output.notice(command.json)
   return Effect.scoped(
     Effect.gen(function*() {
       const service = yield* internal.make(command.options)
@@ -454,18 +444,15 @@ const serve = (command: Command): Effect.Effect<void> => {
           process.exitCode = 1
         })
       )),
-    Effect.provide(
-      Logger.layer([
-        compactLogger((line) => command.json ? globalThis.console.error(line) : globalThis.console.log(line))
-      ])
-    )
+    Effect.provide(Output.layerLogger(command.json))
   )
 }
 
 /**
  * The whole CLI: parse, print help, the version or the banner (the ready line with `--json`), serve
  * until interrupted. Sets `process.exitCode` to 2 on a usage error and 1 when the server cannot
- * start. `program` names the command in messages.
+ * start; a defect is reported on stderr (never stdout) and fails the effect. `program` names the
+ * command in messages.
  *
  * @internal
  */
@@ -483,4 +470,4 @@ export const main = (argv: ReadonlyArray<string>, env: Env, program = "pnpm simu
     if (command.help) return yield* Console.log(helpFor(program))
     if (command.version) return yield* Console.log(packageVersion())
     yield* serve(command)
-  })
+  }).pipe(Effect.tapCause(Output.reportUnexpected))

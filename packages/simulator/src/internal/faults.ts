@@ -43,10 +43,8 @@ const rate = (value: boolean | number | undefined): number => {
 /**
  * Normalises user-given faults: rates clamped to `0..1` (`true` is 1), latency decoded (an invalid
  * or negative latency is none) and capped at `maxLatency`.
- *
- * @internal
  */
-export const arm = (faults: Faults): Armed | undefined => {
+const arm = (faults: Faults): Armed | undefined => {
   const latency = faults.latency === undefined
     ? Duration.zero
     : Duration.min(Option.getOrElse(decodeDuration(faults.latency), () => Duration.zero), maxLatency)
@@ -66,10 +64,8 @@ export const arm = (faults: Faults): Armed | undefined => {
 /**
  * Picks an action from one uniform draw: the rates partition `[0, 1)` in the order reset, html,
  * truncate, error (a total above 1 cuts the later ones short).
- *
- * @internal
  */
-export const pick = (rates: ReadonlyArray<readonly [FaultAction, number]>, draw: number): FaultAction | undefined => {
+const pick = (rates: ReadonlyArray<readonly [FaultAction, number]>, draw: number): FaultAction | undefined => {
   let bound = 0
   for (const [action, r] of rates) {
     bound += r

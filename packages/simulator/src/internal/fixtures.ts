@@ -29,8 +29,7 @@ const findPackageRoot = (from: string): string => {
   return Path.resolve(from, "..", "..")
 }
 
-/** @internal */
-export const packageRoot: string = findPackageRoot(Path.dirname(Url.fileURLToPath(import.meta.url)))
+const packageRoot: string = findPackageRoot(Path.dirname(Url.fileURLToPath(import.meta.url)))
 
 /** @internal */
 export const fixturesDirectory: string = Path.join(packageRoot, "fixtures") + Path.sep

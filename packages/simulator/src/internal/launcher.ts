@@ -28,10 +28,8 @@ const read = (pid: number): { readonly ppid: number; readonly cmdline: string } 
  * The launcher processes above this one: the closest ancestors whose command line is a package
  * manager, `tsx` or `sh -c`, stopping at the first that is not (the user's shell). Empty where
  * `/proc` does not exist.
- *
- * @internal
  */
-export const launchers = (): ReadonlyArray<number> => {
+const launchers = (): ReadonlyArray<number> => {
   const chain: Array<number> = []
   let pid = process.ppid
   while (pid > 1 && chain.length < 8) {

@@ -84,7 +84,6 @@ export interface Platform {
   readonly revokeAll: Effect.Effect<void>
   /** Token sets whose access or refresh token is still valid now. */
   readonly sessions: Effect.Effect<ReadonlyArray<Session>>
-  readonly apps: Effect.Effect<ReadonlyArray<App>>
 }
 
 // Random bytes for the tokens, drawn 256 tokens at a time: a CSPRNG call per token was a tenth of
@@ -305,8 +304,7 @@ export const make = (settings: Settings, apps: Iterable<App>): Effect.Effect<Pla
         return Array.from(HashMap.values(state.sessions)).filter((s) =>
           now < s.accessExpiresAt || now < s.refreshExpiresAt
         )
-      }),
-      apps: Effect.map(Ref.get(ref), (state) => Array.from(state.apps.values()))
+      })
     }
     return platform
   })

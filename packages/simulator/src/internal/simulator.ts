@@ -22,22 +22,21 @@ import type {
   AppCredentials,
   AppRegistration,
   Counters,
-  Endpoint,
   Protocol,
   Simulator,
   SimulatorOptions,
   TokenSnapshot
 } from "../Simulator.js"
-import { demoApp, SimulatorError } from "../Simulator.js"
+import type { Control } from "./controlRoutes.js"
 import * as CounterRegistry from "./counters.js"
+import { defaultMaxBodySize, demoApp } from "./defaults.js"
 import { decode as decodeDuration } from "./duration.js"
+import { endpoints } from "./endpoints.js"
 import * as FaultRegistry from "./faults.js"
 import { fixturesDirectory } from "./fixtures.js"
 import * as Platform from "./platform.js"
 import * as Router from "./router.js"
-
-/** @internal */
-export const defaultMaxBodySize = 64 * 1024
+import { SimulatorError } from "./simulatorError.js"
 
 interface TlsMaterial {
   readonly ca: string
@@ -176,16 +175,14 @@ export const make = (
         (found) => found ? Effect.void : Effect.fail(new Cause.NoSuchElementError(`No app ${appId}`))
       )
 
-    const control: Router.Control = {
+    const control: Control = {
       registerApp: (app) => platform.registerApp(toApp(app)),
       freezeApp: setFrozen(true),
       unfreezeApp: setFrozen(false),
       revokeTokens: (appId) => appId === undefined ? platform.revokeAll : platform.revoke(appId),
       setFaults: (endpoint, f) =>
         endpoint === "all"
-          ? Effect.forEach(["login", "refresh", "devices"] as const, (e: Endpoint) => faults.set(e, f), {
-            discard: true
-          })
+          ? Effect.forEach(endpoints, (e) => faults.set(e, f), { discard: true })
           : faults.set(endpoint, f),
       clearFaults: faults.clear,
       counters: Effect.gen(function*() {
