@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option, Redacted, Result } from "effect"
+import { Effect, Option, Redacted, Result, Schema } from "effect"
 import * as TestClock from "effect/testing/TestClock"
+import { maxNestingDepth } from "../src/internal/response.js"
 import * as IocmAuth from "../src/IocmAuth.js"
 import * as Wire from "../src/Wire.js"
 import {
@@ -59,6 +60,24 @@ describe("IocmAuth.refresh", () => {
       assert.strictEqual(request!.headers["content-type"], "application/json")
       assert.deepStrictEqual(JSON.parse(request!.body), { appId, secret, refreshToken })
       assert.strictEqual(Redacted.value(Option.getOrThrow(tokens.refreshToken)), "rotated-token")
+    }))
+
+  it.effect("both bodies are what Wire's request schemas encode, and decode with them as the simulator does", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
+      yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      yield* refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl)))
+      const [loginSent, refreshSent] = server.requests.map((request) => request.body)
+      const loginFields = { appId, secret: Redacted.make(secret) }
+      const refreshFields = { ...loginFields, refreshToken: Redacted.make(refreshToken) }
+      assert.strictEqual(loginSent, new URLSearchParams(Wire.encodeLoginRequest(loginFields)).toString())
+      assert.strictEqual(refreshSent, JSON.stringify(Wire.encodeRefreshRequest(refreshFields)))
+      const decodedLogin = Schema.decodeUnknownSync(Wire.LoginRequest)(
+        Object.fromEntries(new URLSearchParams(loginSent))
+      )
+      const decodedRefresh = Schema.decodeUnknownSync(Wire.RefreshRequest)(JSON.parse(refreshSent!))
+      assert.strictEqual(Redacted.value(decodedLogin.secret), secret)
+      assert.strictEqual(Redacted.value(decodedRefresh.refreshToken), refreshToken)
     }))
 
   it.effect("uses the configured refresh-token lifetime", () =>
@@ -403,6 +422,71 @@ describe("malformed responses and transport failures", () => {
       const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.include(error.description, "larger than")
+    }))
+
+  const deepBodies: ReadonlyArray<[string, string]> = [
+    ["objects", `${"{\"a\":".repeat(3000)}1${"}".repeat(3000)}`],
+    ["arrays", `${"[".repeat(3000)}${"]".repeat(3000)}`],
+    ["a token field", `{"accessToken":${"[".repeat(3000)}${"]".repeat(3000)},"tokenType":"bearer","expiresIn":3600}`],
+    ["an error field", `{"error_code":${"[".repeat(3000)}${"]".repeat(3000)},"error_desc":"x"}`]
+  ]
+  for (const [name, body] of deepBodies) {
+    for (const status of [200, 400]) {
+      it.effect(`a ${status} body of ${name} nested 3000 levels deep is MalformedResponse, not a defect`, () =>
+        Effect.gen(function*() {
+          const server = yield* TestServer.make(TestServer.raw(status, body, "application/json"))
+          const errors = [
+            yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl)))),
+            yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+          ]
+          for (const error of errors) {
+            assert.strictEqual(error._tag, "MalformedResponse")
+            assert.strictEqual(error.httpStatus, status)
+            assert.include(error.description, `nested too deeply (more than ${maxNestingDepth} levels)`)
+          }
+        }))
+    }
+  }
+
+  it.effect("a token body nested to the deepest level accepted, strings with brackets included, still decodes", () =>
+    Effect.gen(function*() {
+      // `depth` levels in all: the body's object, then arrays around a string full of brackets and escapes.
+      const nestedTo = (depth: number) =>
+        JSON.stringify(capturedSuccess).replace(
+          /}$/,
+          `,"extra":${"[".repeat(depth - 1)}"]]]{{{\\\\\\""${"]".repeat(depth - 1)}}`
+        )
+      const server = yield* TestServer.make(TestServer.raw(200, nestedTo(maxNestingDepth), "application/json"))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      assert.strictEqual(Redacted.value(tokens.accessToken), accessToken)
+      server.reply = TestServer.raw(200, nestedTo(maxNestingDepth + 1), "application/json")
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.include(error.description, "nested too deeply")
+    }))
+
+  for (const status of [204, 205, 304]) {
+    it.effect(`a ${status} without a body is MalformedResponse (the platform answered), not a TransportError`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make(TestServer.raw(status, ""))
+        const errors = [
+          yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl)))),
+          yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+        ]
+        for (const error of errors) {
+          assert.strictEqual(error._tag, "MalformedResponse")
+          assert.strictEqual(error.httpStatus, status)
+          assert.isFalse(error.retryable)
+        }
+      }))
+  }
+
+  it.effect("a 3xx without a body (a 304 with a location) still says where it pointed", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.redirect(304, "https://elsewhere.example/steal"))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.strictEqual(error.httpStatus, 304)
+      assert.include(error.description, "redirect (to https://elsewhere.example/steal)")
     }))
 })
 

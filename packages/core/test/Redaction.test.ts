@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Logger, Option, Redacted, Tracer } from "effect"
+import { Cause, Effect, Exit, Logger, Option, Redacted, Tracer } from "effect"
+import type { Scope } from "effect"
 import { inspect } from "node:util"
 import { maskSecrets } from "../src/internal/mask.js"
 import * as IocmAuth from "../src/IocmAuth.js"
@@ -37,6 +38,18 @@ const captureSpans = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     yield* effect.pipe(Effect.withTracer(recording), Effect.exit)
     return spans
   })
+
+/** Every form an exporter may send a span in: its fields as JSON (the exit included), its exit's cause printed, the span inspected. */
+const spanForms = (span: Tracer.Span): string => {
+  const events = span instanceof Tracer.NativeSpan ? span.events : []
+  const fields = { name: span.name, attributes: Object.fromEntries(span.attributes), events, status: span.status }
+  const exit = span.status._tag === "Ended" ? span.status.exit : Exit.void
+  return [
+    JSON.stringify(fields, (_, value) => typeof value === "bigint" ? String(value) : value),
+    Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "",
+    inspect(span, { depth: 10 })
+  ].join("\n")
+}
 
 const allRepresentations = (value: unknown): string =>
   [String(value), JSON.stringify(value), inspect(value, { depth: 10 }), (value as { message?: string }).message ?? ""]
@@ -118,6 +131,81 @@ describe("redaction", () => {
       assert.strictEqual(plain.description, "NullPointerExceptionInHandler")
     }))
 
+  it("a secret is masked in every JSON spelling: Gson's \\u003d escapes, upper-case hex, \\/ and the short escapes", () => {
+    const odd = "p=s<s>&'w/\u00e4\"\\\b\f\n\r\t\u{1F511}x"
+    const spellings = [
+      // Gson: = < > & ' as \u003d \u003c \u003e \u0026 \u0027, the rest as JSON.stringify does
+      JSON.stringify(odd).slice(1, -1).replace(/[=<>&']/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+      // every UTF-16 code unit escaped, upper-case hex
+      Array.from(
+        { length: odd.length },
+        (_, i) => `\\u${odd.charCodeAt(i).toString(16).toUpperCase().padStart(4, "0")}`
+      )
+        .join(""),
+      // \/ for the slash, upper-case \u00E4, short escapes for the rest
+      JSON.stringify(odd).slice(1, -1).replace("/", "\\/").replace("\u00e4", "\\u00E4"),
+      // the key as lower-case \uXXXX pairs, the rest as is
+      odd.replace("\u{1F511}", "\\ud83d\\udd11")
+    ]
+    for (const spelling of spellings) {
+      assert.strictEqual(maskSecrets(`echo ${spelling} end`, [odd]), "echo <masked> end", spelling)
+    }
+  })
+
+  it.effect("a secret a Java server echoes with Gson's escapes is masked in the body kept and in the description", () =>
+    Effect.gen(function*() {
+      const gsonSecret = "S3cr3t=value<9f8e>&'x/\u00e4"
+      const gson = JSON.stringify(gsonSecret).slice(1, -1).replace(
+        /[=<>&']/g,
+        (c) => `\\u00${c.charCodeAt(0).toString(16)}`
+      ).replace("/", "\\/").replace("\u00e4", "\\u00E4")
+      const server = yield* TestServer.make(
+        TestServer.raw(500, `{"message":"cannot use secret ${gson}"}`, "application/json")
+      )
+      const layer = authLayer(server.baseUrl, { secret: gsonSecret })
+      const malformed = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(layer))
+      )
+      assert.strictEqual(malformed._tag, "MalformedResponse")
+      if (malformed._tag !== "MalformedResponse") return
+      assert.strictEqual(malformed.body, "{\"message\":\"cannot use secret <masked>\"}")
+      // a description that carries the escaped form as text (an echo encoded twice)
+      server.reply = TestServer.json(400, { error_code: "50400", error_desc: `cannot use secret ${gson}` })
+      const invalid = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(layer))
+      )
+      assert.strictEqual(invalid.description, "cannot use secret <masked>")
+      for (const error of [malformed, invalid]) {
+        assert.notInclude(allRepresentations(error), "value")
+      }
+    }))
+
+  it.effect("a token-like error code is masked in the error's code and message; documented codes are kept", () =>
+    Effect.gen(function*() {
+      const foreign = "9f8e7d6c5b4a39281706f5e4d3c2b1a"
+      const server = yield* TestServer.make(TestServer.json(401, { error_code: foreign, error_desc: "x" }))
+      const error = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.baseUrl)))
+      )
+      assert.strictEqual(error._tag, "UnknownPlatformError")
+      assert.strictEqual(error.code, "<masked>")
+      assert.notInclude(allRepresentations(error), foreign)
+      // the known secret as the code, and a documented code that happens to contain a short secret
+      server.reply = TestServer.json(401, { error_code: secret, error_desc: "x" })
+      const echoed = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.baseUrl)))
+      )
+      assert.strictEqual(echoed.code, "<masked>")
+      server.reply = TestServer.json(401, { error_code: "100208", error_desc: "x" })
+      const documented = yield* Effect.flip(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
+          Effect.provide(authLayer(server.baseUrl, { secret: "0020" }))
+        )
+      )
+      assert.strictEqual(documented._tag, "InvalidCredentials")
+      assert.strictEqual(documented.code, "100208")
+    }))
+
   it("masking never throws, even for a secret no encoder accepts (a lone surrogate)", () => {
     const broken = "abc\uD800defghij"
     assert.strictEqual(maskSecrets(`echo ${broken} end`, [broken]), "echo <masked> end")
@@ -135,6 +223,11 @@ describe("redaction", () => {
       )
       assert.strictEqual(error.description, "Headers say <masked> is wrong")
     }))
+
+  it("a secret of 4 characters or more is masked inside a word too", () => {
+    assert.strictEqual(maskSecrets("bad key xk3Y9zq", ["k3Y9z"]), "bad key x<masked>q")
+    assert.strictEqual(maskSecrets("bad key xk3Yq", ["k3Y"]), "bad key xk3Yq")
+  })
 
   it.effect("every error class prints without the values it was not given", () =>
     Effect.gen(function*() {
@@ -170,5 +263,52 @@ describe("redaction", () => {
       for (const span of spans) {
         assert.isTrue(containsNoSecret(inspect([...span.attributes.entries()], { depth: 5 })))
       }
+    }))
+
+  const scenarios: ReadonlyArray<[string, Effect.Effect<{ readonly baseUrl: string }, never, Scope.Scope>]> = [
+    ["a refused connection", Effect.map(TestServer.closedPort, (port) => ({ baseUrl: `http://127.0.0.1:${port}` }))],
+    ["a stalled server hitting the timeout", TestServer.make(TestServer.stall)],
+    ["a 500", TestServer.make(TestServer.json(500, { error_code: "50252", error_desc: "Internal server error." }))],
+    ["a malformed 200", TestServer.make(TestServer.raw(200, "{\"accessToken\":", "application/json"))],
+    ["a success", TestServer.make(TestServer.json(200, capturedSuccess))]
+  ]
+  for (const [name, start] of scenarios) {
+    it.live(`${name}: no span, event or error of login or refresh serializes the secret or a token`, () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* start
+        const layer = authLayer(baseUrl, { requestTimeout: "200 millis" })
+        const exits: Array<Exit.Exit<unknown, unknown>> = []
+        const spans = yield* captureSpans(
+          Effect.gen(function*() {
+            const auth = yield* IocmAuth.IocmAuth
+            exits.push(yield* Effect.exit(auth.login), yield* Effect.exit(auth.refresh(Redacted.make(refreshToken))))
+          }).pipe(Effect.provide(layer))
+        )
+        for (const span of spans) {
+          assert.strictEqual(span.status._tag, "Ended")
+          assert.isTrue(containsNoSecret(spanForms(span)), span.name)
+        }
+        // no `http.client` span: ours carry the HTTP attributes
+        assert.deepStrictEqual(spans.map((span) => span.name), ["iocm.login", "iocm.refresh"])
+        for (const span of spans) {
+          assert.strictEqual(span.attributes.get("http.request.method"), "POST")
+          assert.match(String(span.attributes.get("url.full")), /^http:\/\/127\.0\.0\.1:\d+\/iocm\/app\/sec\//)
+        }
+        for (const exit of exits) {
+          assert.isTrue(containsNoSecret(Exit.isFailure(exit) ? allRepresentations(Cause.squash(exit.cause)) : ""))
+        }
+      }))
+  }
+
+  it.effect("the spans of login and refresh carry the response's status", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make(TestServer.json(500, { error_code: "50252", error_desc: "x" }))
+      const spans = yield* captureSpans(
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(refreshToken))).pipe(
+          Effect.provide(authLayer(server.baseUrl))
+        )
+      )
+      assert.strictEqual(spans[0]!.attributes.get("http.response.status_code"), 500)
+      assert.strictEqual(spans[0]!.attributes.get("outcome"), "PlatformInternalError")
     }))
 })

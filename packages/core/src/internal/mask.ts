@@ -1,6 +1,11 @@
 /**
  * Masking of secrets and tokens in text that came from the network or from errors.
  *
+ * A known secret is masked in every spelling it may be echoed in (as is, percent- or form-encoded,
+ * any JSON spelling), wherever it occurs — except a secret shorter than 4 characters, which is
+ * masked only where it stands alone (not inside a word): masking one to three characters inside
+ * words would garble every text and still give the secret away.
+ *
  * @internal
  */
 
@@ -11,8 +16,8 @@ const jsonSecretField =
 
 const formSecretField = /\b((?:access_?token|refresh_?token|accessToken|refreshToken|secret|token)=)[^&\s"']*/gi
 
-/** Secrets this short are masked only where they stand alone: inside words they would both garble and reveal the text. */
-const shortSecretLength = 8
+/** Secrets shorter than this are masked only where they stand alone: one to three characters are letters or syllables ("s" in "Headers"). */
+const shortSecretLength = 4
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
@@ -28,43 +33,61 @@ const attempt = (encode: (text: string) => string, text: string): ReadonlyArray<
 const lowerPercentEncoded = (text: string) =>
   encodeURIComponent(text).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())
 const formEncoded = (text: string) => new URLSearchParams({ s: text }).toString().slice(2)
-const jsonEscaped = (text: string) => JSON.stringify(text).slice(1, -1)
-const jsonAsciiEscaped = (text: string) =>
-  jsonEscaped(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/** The URL spellings of a secret: percent-encoded (either case) and form-encoded. */
+const urlSpellings = (secret: string): ReadonlyArray<string> =>
+  [encodeURIComponent, lowerPercentEncoded, formEncoded].flatMap((encode) => attempt(encode, secret))
+
+/** The short JSON escapes, besides `\uXXXX`, of the characters that have one. */
+const shortEscapes: Readonly<Record<string, string>> = {
+  "\"": "\\\"",
+  "\\": "\\\\",
+  "/": "\\/",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t"
+}
+
+/** A pattern for `\uXXXX` of one UTF-16 code unit, each hex digit in either case (Gson writes `\u003d`, others `\u00E4`). */
+const unicodeEscapePattern = (unit: number): string =>
+  "\\\\u" + unit.toString(16).padStart(4, "0").replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`)
+
+/** A pattern for every JSON spelling of one character: as is, `\uXXXX` (a pair of them beyond the BMP), or its short escape. */
+const characterPattern = (character: string): string => {
+  const units = Array.from({ length: character.length }, (_, i) => unicodeEscapePattern(character.charCodeAt(i)))
+  const short = shortEscapes[character]
+  const spellings = [escapeRegExp(character), units.join(""), ...(short === undefined ? [] : [escapeRegExp(short)])]
+  return `(?:${spellings.join("|")})`
+}
 
 /**
- * A secret as it may be echoed back: as is, percent-encoded (either case), form-encoded, or
- * escaped in JSON (as is or as `\uXXXX`). Never throws, whatever the secret.
+ * A pattern for a secret in any of its spellings: every JSON spelling (each character as is or
+ * escaped, independently), percent-encoded or form-encoded. Short secrets must stand alone.
  */
-const spellings = (secret: string): ReadonlyArray<string> => [
-  ...new Set([
-    secret,
-    ...[encodeURIComponent, lowerPercentEncoded, formEncoded, jsonEscaped, jsonAsciiEscaped].flatMap((encode) =>
-      attempt(encode, secret)
-    )
-  ])
-]
+const secretPattern = (secret: string): RegExp => {
+  const json = Array.from(secret, characterPattern).join("")
+  const url = [...new Set(urlSpellings(secret))].map(escapeRegExp)
+  const pattern = [json, ...url].map((spelling) => `(?:${spelling})`).join("|")
+  return secret.length >= shortSecretLength
+    ? new RegExp(pattern, "gu")
+    : new RegExp(`(?<![\\p{L}\\p{N}])(?:${pattern})(?![\\p{L}\\p{N}])`, "gu")
+}
 
 /**
  * Masks the values of token- and secret-like JSON and form fields, then every occurrence of the
- * given known secrets in any of their spellings (as is, percent- or form-encoded, JSON-escaped).
- * A secret shorter than 8 characters is masked only where it stands alone, not inside a word.
- * Never throws.
+ * given known secrets in any of their spellings: as is, percent- or form-encoded, or in any JSON
+ * spelling (each character as is or `\uXXXX` in either case, `/` as `\/`, the short escapes `\"`
+ * `\\` `\b` `\f` `\n` `\r` `\t`). A secret shorter than 4 characters is masked only where it stands
+ * alone, not inside a word. Never throws.
  *
  * @internal
  */
 export const maskSecrets = (text: string, known: ReadonlyArray<string>): string => {
   let masked = text.replace(jsonSecretField, `$1"${maskedValue}"`).replace(formSecretField, `$1${maskedValue}`)
   for (const secret of known) {
-    if (secret.length === 0) continue
-    for (const spelling of spellings(secret)) {
-      masked = spelling.length >= shortSecretLength
-        ? masked.split(spelling).join(maskedValue)
-        : masked.replace(
-          new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(spelling)}(?![\\p{L}\\p{N}])`, "gu"),
-          maskedValue
-        )
-    }
+    if (secret.length > 0) masked = masked.replace(secretPattern(secret), maskedValue)
   }
   return masked
 }
@@ -91,15 +114,26 @@ const documentedDescriptions = new Set([
 const tokenInText =
   /(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])/g
 
+/** The known secrets and anything that looks like a token (a token echoed back, whichever it is), masked. */
+const maskSecretsAndTokens = (text: string, known: ReadonlyArray<string>): string =>
+  maskSecrets(text, known).replace(tokenInText, maskedValue)
+
 /**
  * A platform's error text: kept as received when it is a documented one; otherwise the known
- * secrets and anything that looks like a token (a token the platform echoes back, whichever it
- * is) are masked.
+ * secrets and anything that looks like a token are masked.
  *
  * @internal
  */
 export const maskDescription = (text: string, known: ReadonlyArray<string>): string =>
-  documentedDescriptions.has(text) ? text : maskSecrets(text, known).replace(tokenInText, maskedValue)
+  documentedDescriptions.has(text) ? text : maskSecretsAndTokens(text, known)
+
+/**
+ * A platform's error code with the known secrets and token-like runs masked, as in a description:
+ * the code is copied into the error's `code` and message, so a token sent as a code must not be.
+ *
+ * @internal
+ */
+export const maskCode: (code: string, known: ReadonlyArray<string>) => string = maskSecretsAndTokens
 
 const tokenLike = /[A-Za-z0-9_-]{20,}/g
 

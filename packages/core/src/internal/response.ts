@@ -15,7 +15,7 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
 import { fromPlatformError, MalformedResponse, type RefreshError, TransportError } from "../IocmError.js"
 import { maxExpiresIn, PlatformErrorBody, TokenResponse } from "../Wire.js"
-import { maskDescription, maskedExcerpt, maskSecrets } from "./mask.js"
+import { maskCode, maskDescription, maskedExcerpt, maskSecrets } from "./mask.js"
 import { isBearer, tokenPattern } from "./tokenRules.js"
 
 /**
@@ -126,6 +126,12 @@ const readBody = (
   })
 }
 
+/**
+ * Whether the response has no body at all (a 204, 205 or 304, or any null-body response of a fetch
+ * client): the platform answered, with nothing, which is an empty body and not one cut off.
+ */
+const isNoBody = (error: HttpClientError.HttpClientError): boolean => error.reason._tag === "EmptyBodyError"
+
 /** A body of unknown length, streamed up to `maxBodyBytes` (plus one chunk). */
 const streamBody = (response: HttpClientResponse.HttpClientResponse, known: ReadonlyArray<string>) =>
   Effect.suspend((): Effect.Effect<Body> => {
@@ -144,12 +150,46 @@ const streamBody = (response: HttpClientResponse.HttpClientResponse, known: Read
       Effect.map((result): Body => ({
         text: text + decoder.decode(),
         tooLarge: size > maxBodyBytes,
-        cutOff: Result.isFailure(result)
+        cutOff: Result.isFailure(result) && !isNoBody(result.failure)
           ? Option.some(cutOffError(response.status, `after ${size} bytes`, result.failure, known))
           : Option.none()
       }))
     )
   })
+
+/**
+ * Deepest nesting of arrays and objects accepted in a body; the platform's bodies have one level.
+ * Every walk of a decoded body (the schemas', their issues', the masking's) is then bounded by it.
+ *
+ * @internal
+ */
+export const maxNestingDepth = 32
+
+const [quote, backslash, openBrace, closeBrace, openBracket, closeBracket] = ["\"", "\\", "{", "}", "[", "]"]
+  .map((character) => character.charCodeAt(0))
+
+/**
+ * Whether the JSON `text` nests arrays and objects deeper than `maxNestingDepth`: one pass over its
+ * characters (skipping strings) that stops at the first level too deep, and walks no value.
+ */
+const isNestedTooDeeply = (text: string): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (inString) {
+      if (code === backslash) i++
+      else if (code === quote) inString = false
+    } else if (code === quote) {
+      inString = true
+    } else if (code === openBrace || code === openBracket) {
+      if (++depth > maxNestingDepth) return true
+    } else if (code === closeBrace || code === closeBracket) {
+      depth--
+    }
+  }
+  return false
+}
 
 const parseJson = (text: string): Option.Option<unknown> => {
   try {
@@ -247,6 +287,9 @@ const interpretBody = (
   if (Option.isNone(json)) {
     return Effect.fail(malformed(text.trim() === "" ? "The body is empty." : "The body is not JSON."))
   }
+  if (isNestedTooDeeply(text)) {
+    return Effect.fail(malformed(`The body is nested too deeply (more than ${maxNestingDepth} levels).`))
+  }
   if (status >= 200 && status < 300) {
     return decodeTokenBody(json.value, status, known, malformed)
   }
@@ -275,14 +318,21 @@ export const readTokenResponse = (
   )
 }
 
+/**
+ * The tagged error of a platform error body, its description masked. A documented code is kept as
+ * received (it names the error's class); any other is masked like a description, since it is copied
+ * into the error's `code` and message.
+ */
 const maskedPlatformError = (
   error: { readonly code: string; readonly description: string },
   status: number,
   known: ReadonlyArray<string>
-) =>
-  Effect.fail(
-    fromPlatformError(
-      { code: maskSecrets(error.code, known), description: maskDescription(error.description, known) },
-      status
-    )
+) => {
+  const description = maskDescription(error.description, known)
+  const byCode = fromPlatformError({ code: error.code, description }, status)
+  return Effect.fail(
+    byCode._tag === "UnknownPlatformError"
+      ? fromPlatformError({ code: maskCode(error.code, known), description }, status)
+      : byCode
   )
+}
