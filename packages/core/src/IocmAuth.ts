@@ -10,9 +10,11 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { constTrue } from "effect/Function"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -24,7 +26,7 @@ import { validateParameter } from "./internal/validate.js"
 import { type LoginError, type RefreshError, TransportError, UnknownPlatformError } from "./IocmError.js"
 import { type InvalidPlatformConfig, PlatformConfig, type Settings, validateBaseUrl } from "./PlatformConfig.js"
 import type { TokenSet } from "./TokenSet.js"
-import { loginPath, refreshPath, type TokenResponse } from "./Wire.js"
+import { encodeLoginRequest, encodeRefreshRequest, loginPath, refreshPath, type TokenResponse } from "./Wire.js"
 
 /**
  * The auth API of the platform.
@@ -55,13 +57,17 @@ const annotateOutcome = (span: Tracer.Span, exit: Exit.Exit<unknown, { readonly 
 }
 
 /**
- * Runs `self` in a client span named `name`, with the appId and the outcome as attributes. No stack
- * trace is captured: it would point into this file, and capturing it was a tenth of a call's CPU (so
- * no `Effect.fn` either: it captures a stack on every call). The outcome is set from the exit, in one
- * step rather than a tap for each side.
+ * Runs `self` in a client span named `name`, with the appId, the HTTP method and URL of its request
+ * and the outcome as attributes (`exchange` adds the response's status). No stack trace is captured:
+ * it would point into this file, and capturing it was a tenth of a call's CPU (so no `Effect.fn`
+ * either: it captures a stack on every call). The outcome is set from the exit, in one step rather
+ * than a tap for each side.
  */
-const traced = (name: string, appId: string) => {
-  const options: Tracer.SpanOptionsNoTrace = { kind: "client", attributes: { appId } }
+const traced = (name: string, appId: string, url: string) => {
+  const options: Tracer.SpanOptionsNoTrace = {
+    kind: "client",
+    attributes: { appId, "http.request.method": "POST", "url.full": url }
+  }
   return <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.useSpan(name, options, (span) =>
       Effect.onExit(
@@ -70,22 +76,36 @@ const traced = (name: string, appId: string) => {
       ))
 }
 
-/** What `withoutRedirects` gives a fiber that has no `RequestInit` of its own (shared: it is never mutated). */
+/** What `forOurRequest` gives a fiber that has no `RequestInit` of its own (shared: it is never mutated). */
 const manualRedirects: globalThis.RequestInit = { redirect: "manual" }
 
+/** The fiber's `RequestInit` with `redirect: "manual"`, keeping the rest (the same context when it already says so). */
+const withManualRedirects = <R>(context: Context.Context<R>): Context.Context<R> => {
+  const init = Context.getOrUndefined(context, FetchHttpClient.RequestInit)
+  if (init?.redirect === "manual") return context
+  const manual = init === undefined ? manualRedirects : { ...init, redirect: "manual" as const }
+  return Context.add(context, FetchHttpClient.RequestInit, manual)
+}
+
 /**
- * Asks a fetch-based client not to follow redirects (on a 307 fetch would re-send the body, secret
- * included, to wherever the redirect points). Keeps any `RequestInit` the fiber already has; other
- * clients ignore it, and undici's and Node's do not follow redirects anyway. One context update, and
- * none at all when the fiber's `RequestInit` already says so (as `@iocm/http`'s fetch layer does).
+ * Runs a login or refresh request the way it must be sent, whatever the `HttpClient`, in one
+ * context update:
+ * - a fetch-based client does not follow redirects (on a 307 fetch would re-send the body, secret
+ *   included, to wherever the redirect points); other clients ignore its `RequestInit`, and undici's
+ *   and Node's do not follow redirects anyway;
+ * - no client opens its `http.client` span: that span ends with the client's error, whose JSON form
+ *   holds the request and its body (appId, secret, refresh token), for any exporter to send. The
+ *   `iocm.login` and `iocm.refresh` spans carry the HTTP attributes instead.
  */
-const withoutRedirects = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.updateContext(self, (context: Context.Context<R>) => {
-    const init = Context.getOrUndefined(context, FetchHttpClient.RequestInit)
-    if (init?.redirect === "manual") return context
-    const manual = init === undefined ? manualRedirects : { ...init, redirect: "manual" as const }
-    return Context.add(context, FetchHttpClient.RequestInit, manual)
-  })
+const forOurRequest = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.updateContext(
+    self,
+    (context: Context.Context<R>) => Context.add(withManualRedirects(context), HttpClient.TracerDisabledWhen, constTrue)
+  )
+
+/** Sets the status of the response on the current span (the `iocm.login` or `iocm.refresh` one). */
+const annotateStatus = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.annotateCurrentSpan("http.response.status_code", response.status)
 
 /** 100006 means nothing for a login: it is an unknown code there, retryable when 5xx like any other. */
 const toLoginError = (error: RefreshError): LoginError =>
@@ -131,9 +151,18 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
     const baseUrl = yield* validateBaseUrl(config.baseUrl)
     const client = yield* HttpClient.HttpClient
     const credentials = yield* validateCredentials(config)
-    const loginRequest = HttpClientRequest.post(baseUrl + loginPath)
-    const refreshRequest = HttpClientRequest.post(baseUrl + refreshPath)
+    const loginUrl = baseUrl + loginPath
+    const refreshUrl = baseUrl + refreshPath
+    const refreshRequest = HttpClientRequest.post(refreshUrl)
     const refreshLifetimeMillis = Duration.toMillis(config.refreshTokenLifetime)
+    // The login's request never changes: built once, when the credentials are valid.
+    const loginRequest = Exit.map(credentials, ({ appId, secret }) => ({
+      request: HttpClientRequest.bodyUrlParams(
+        HttpClientRequest.post(loginUrl),
+        encodeLoginRequest({ appId, secret: config.secret })
+      ),
+      known: [secret]
+    }))
 
     const timedOut = () =>
       new TransportError({
@@ -146,30 +175,31 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
     const exchange = (request: HttpClientRequest.HttpClientRequest, known: ReadonlyArray<string>) =>
       Effect.flatMap(Clock.currentTimeMillis, (issuedAt) =>
         client.execute(HttpClientRequest.acceptJson(request)).pipe(
-          withoutRedirects,
+          forOurRequest,
           Effect.mapError((error) => transportError(error, known)),
+          Effect.tap(annotateStatus),
           Effect.flatMap((response) => readTokenResponse(response, known)),
           Effect.map((body) => tokenSetOf(body, issuedAt, refreshLifetimeMillis))
         )).pipe(withinRequestTimeout)
 
     const login: Effect.Effect<TokenSet, LoginError> = Effect.gen(function*() {
-      const { appId, secret } = yield* credentials
-      const request = HttpClientRequest.bodyUrlParams(loginRequest, { appId, secret })
-      return yield* exchange(request, [secret]).pipe(Effect.mapError(toLoginError))
-    }).pipe(traced("iocm.login", config.appId))
+      const { known, request } = yield* loginRequest
+      return yield* exchange(request, known).pipe(Effect.mapError(toLoginError))
+    }).pipe(traced("iocm.login", config.appId, loginUrl))
 
     const refresh: Service["refresh"] = Effect.fnUntraced(
       function*(refreshToken: Redacted.Redacted<string>) {
         const { appId, secret } = yield* credentials
         // A plain string from an untyped caller is taken as the token, not as a missing one.
-        const token = yield* validateParameter(
-          "refreshToken",
-          Redacted.isRedacted(refreshToken) ? Redacted.value(refreshToken) : refreshToken
+        const redacted = Redacted.isRedacted(refreshToken) ? refreshToken : Redacted.make(refreshToken)
+        const token = yield* validateParameter("refreshToken", Redacted.value(redacted))
+        const request = HttpClientRequest.bodyJsonUnsafe(
+          refreshRequest,
+          encodeRefreshRequest({ appId, secret: config.secret, refreshToken: redacted })
         )
-        const request = HttpClientRequest.bodyJsonUnsafe(refreshRequest, { appId, secret, refreshToken: token })
         return yield* exchange(request, [secret, token])
       },
-      traced("iocm.refresh", config.appId)
+      traced("iocm.refresh", config.appId, refreshUrl)
     )
 
     return { login, refresh }
@@ -193,7 +223,7 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
  *
  * program.pipe(
  *   Effect.provide(IocmAuth.layer),
- *   Effect.provide(Layer.merge(PlatformConfig.layerConfig, FetchHttpClient.layer))
+ *   Effect.provide(Layer.merge(PlatformConfig.layerConfig(), FetchHttpClient.layer))
  * )
  * ```
  *
