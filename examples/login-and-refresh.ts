@@ -28,7 +28,7 @@ const program = Effect.gen(function*() {
 const Environment = ConfigProvider.layer(ConfigProvider.fromEnv({ preserveEmptyStrings: true }))
 
 const MainLive = IocmAuth.layer.pipe(
-  Layer.provide(Layer.merge(PlatformConfig.layerConfig, IocmHttp.layerConfig)),
+  Layer.provide(Layer.merge(PlatformConfig.layerConfig(), IocmHttp.layerConfig())),
   Layer.provide(Environment)
 )
 

@@ -25,7 +25,7 @@ const program = Effect.gen(function*() {
 const MainLive = TokenService.layer().pipe(
   Layer.provide(TokenStore.layerMemory),
   Layer.provide(IocmAuth.layer),
-  Layer.provideMerge(Layer.merge(PlatformConfig.layerConfig, IocmHttp.layerConfig)),
+  Layer.provideMerge(Layer.merge(PlatformConfig.layerConfig(), IocmHttp.layerConfig())),
   Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ preserveEmptyStrings: true })))
 )
 

@@ -45,8 +45,8 @@ export const layerEmbedded = (
 
 /** The real platform from `IOCM_BASE_URL`, `IOCM_APP_ID`, `IOCM_SECRET` and the TLS variables. */
 export const layerConfigured: Layer.Layer<Platform, unknown> = Layer.merge(
-  PlatformConfig.layerConfig,
-  IocmHttp.layerConfig
+  PlatformConfig.layerConfig(),
+  IocmHttp.layerConfig()
 )
 
 /** The configured platform when `IOCM_BASE_URL` is set, else an embedded simulator. */

@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as IocmConfig from "./IocmConfig.js"
 
 /**
  * The validated platform settings.
@@ -220,32 +221,56 @@ export const layer = (options: Options): Layer.Layer<PlatformConfig, InvalidPlat
   Layer.effect(PlatformConfig, make(options))
 
 /**
- * The settings read through `Config`: `IOCM_BASE_URL`, `IOCM_APP_ID`, `IOCM_SECRET` (redacted),
- * and optionally `IOCM_REFRESH_TOKEN_LIFETIME` (a duration such as `24 hours`),
- * `IOCM_APP_KEY_HEADER` and `IOCM_TIMEOUT` (a duration such as `30 seconds`; `@iocm/http` reads
- * the same variable for its transport).
+ * The `Config` of each option that `layerConfig` reads by default, from the `IOCM_*` variables:
+ * `IOCM_BASE_URL`, `IOCM_APP_ID` and `IOCM_SECRET` (redacted) must be set; `IOCM_REFRESH_TOKEN_LIFETIME`
+ * (a duration such as `24 hours`), `IOCM_APP_KEY_HEADER` and `IOCM_TIMEOUT` (`IocmConfig.timeout`,
+ * which `@iocm/http` reads too) are optional. Spread it to rename some of them.
+ *
+ * @since 0.2.0
+ * @category Config
+ */
+export const envConfig: { readonly [K in keyof Options]-?: Config.Config<Options[K]> } = {
+  baseUrl: IocmConfig.requiredString("IOCM_BASE_URL"),
+  appId: IocmConfig.requiredString("IOCM_APP_ID"),
+  secret: IocmConfig.requiredRedacted("IOCM_SECRET"),
+  refreshTokenLifetime: IocmConfig.duration("IOCM_REFRESH_TOKEN_LIFETIME").pipe(Config.withDefault(undefined)),
+  appKeyHeader: Config.String("IOCM_APP_KEY_HEADER").pipe(Config.withDefault(undefined)),
+  requestTimeout: IocmConfig.timeout
+}
+
+const layerFromConfig = (
+  config: Config.Wrap<Options>
+): Layer.Layer<PlatformConfig, InvalidPlatformConfig | Config.ConfigError> =>
+  Layer.effect(PlatformConfig, Effect.flatMap(Config.unwrap(config), make))
+
+/** One layer for the default, so that every use of `layerConfig()` in an app shares one read, as a value would. */
+const layerEnv = layerFromConfig(envConfig)
+
+/**
+ * The settings read through `Config`: the options as named by `config` (each a `Config`, or one
+ * `Config` of them all), by default the `IOCM_*` variables of `envConfig`. Fails with a
+ * `Config.ConfigError` naming the variable that is missing or unreadable, or with an
+ * `InvalidPlatformConfig` when the settings are refused (see `make`).
+ *
+ * @example
+ * ```ts
+ * import { PlatformConfig } from "@iocm/core"
+ * import { Config } from "effect"
+ *
+ * // The IOCM_* variables.
+ * const FromEnv = PlatformConfig.layerConfig()
+ *
+ * // The same, with the secret taken from a variable of your own.
+ * const Renamed = PlatformConfig.layerConfig({
+ *   ...PlatformConfig.envConfig,
+ *   secret: Config.Redacted("MY_APP_SECRET")
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category Layers
  */
-export const layerConfig: Layer.Layer<PlatformConfig, InvalidPlatformConfig | Config.ConfigError> = Layer.effect(
-  PlatformConfig,
-  Effect.gen(function*() {
-    const options = yield* Config.all({
-      baseUrl: Config.String("IOCM_BASE_URL"),
-      appId: Config.String("IOCM_APP_ID"),
-      secret: Config.Redacted("IOCM_SECRET"),
-      refreshTokenLifetime: Config.option(Config.Duration("IOCM_REFRESH_TOKEN_LIFETIME")),
-      appKeyHeader: Config.option(Config.String("IOCM_APP_KEY_HEADER")),
-      requestTimeout: Config.option(Config.Duration("IOCM_TIMEOUT"))
-    })
-    return yield* make({
-      baseUrl: options.baseUrl,
-      appId: options.appId,
-      secret: options.secret,
-      refreshTokenLifetime: Option.getOrUndefined(options.refreshTokenLifetime),
-      appKeyHeader: Option.getOrUndefined(options.appKeyHeader),
-      requestTimeout: Option.getOrUndefined(options.requestTimeout)
-    })
-  })
-)
+export const layerConfig = (
+  config?: Config.Wrap<Options>
+): Layer.Layer<PlatformConfig, InvalidPlatformConfig | Config.ConfigError> =>
+  config === undefined ? layerEnv : layerFromConfig(config)

@@ -13,6 +13,13 @@
 export * as IocmAuth from "./IocmAuth.js"
 
 /**
+ * The building blocks for reading the `IOCM_*` variables: durations, required variables, `IOCM_TIMEOUT`.
+ *
+ * @since 0.2.0
+ */
+export * as IocmConfig from "./IocmConfig.js"
+
+/**
  * One tagged error per meaning of the platform's error codes, plus transport and malformed responses.
  *
  * @since 0.1.0

@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Duration } from "effect"
-import { ConfigProvider, Effect, Fiber, Redacted, Stream } from "effect"
+import { Config, ConfigProvider, Effect, Fiber, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "effect/http"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import { IocmHttp } from "../src/index.js"
 import type { TestServer } from "./servers.js"
-import { certs, connectProxy, fixturePath, httpServer, httpsServer, silentServer } from "./servers.js"
+import { certs, closedPort, connectProxy, fixturePath, httpServer, httpsServer, silentServer } from "./servers.js"
 
 const getJson = (url: string) =>
   Effect.gen(function*() {
@@ -337,7 +337,7 @@ describe("IocmHttp.layer", () => {
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" }))
         )
-        assert.include(error.reason.description, "request timed out after 300ms")
+        assert.include(error.reason.description, "request timed out: no complete answer within 300ms")
       }))
 
     /** How reading the body of `url` fails, as text and as a stream, with `timeout`. */
@@ -359,7 +359,7 @@ describe("IocmHttp.layer", () => {
         const errors = yield* bodyFailures(server.url, "500 millis")
         for (const error of errors) {
           assert.strictEqual(error.reason._tag, "DecodeError")
-          assert.include(error.reason.description ?? "", "request timed out after 500ms")
+          assert.include(error.reason.description ?? "", "request timed out: no complete answer within 500ms")
         }
         assert.isBelow(Date.now() - started, 3000)
         yield* eventually(() => server.abandoned() === 2)
@@ -370,15 +370,100 @@ describe("IocmHttp.layer", () => {
         const server = yield* httpsServer({ behaviour: { _tag: "StallBody" } })
         for (const error of yield* bodyFailures(server.url, "300 millis")) {
           assert.strictEqual(error.reason._tag, "DecodeError")
-          assert.include(error.reason.description ?? "", "request timed out after 300ms")
+          assert.include(error.reason.description ?? "", "request timed out: no complete answer within 300ms")
         }
         yield* eventually(() => server.abandoned() === 2)
+      }))
+
+    it.live("a response whose body nobody reads is abandoned on the wire at the deadline, even one that trickles", () =>
+      Effect.gen(function*() {
+        const server = yield* httpsServer({ behaviour: { _tag: "TrickleBody", everyMillis: 50 } })
+        yield* Effect.gen(function*() {
+          const response = yield* (yield* HttpClient.HttpClient).get(server.url)
+          assert.strictEqual(response.status, 200)
+          yield* eventually(() => server.abandoned() === 1)
+          const error = yield* Effect.flip(response.text)
+          assert.strictEqual(error.reason._tag, "DecodeError")
+          assert.include(error.reason.description ?? "", "no complete answer within 300ms")
+        }).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" }))
       }))
 
     it.live("a slow answer within the timeout succeeds", () =>
       Effect.gen(function*() {
         const server = yield* httpsServer({ behaviour: { _tag: "Slow", millis: 100 } })
         yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "2 seconds" }))
+      }))
+  })
+
+  describe("connection errors name host:port", () => {
+    it.live("a closed port: connection refused by host:port", () =>
+      Effect.gen(function*() {
+        const port = yield* closedPort
+        const error = yield* expectTransportError(
+          getJson(`https://127.0.0.1:${port}/`).pipe(withLayer({ ca: certs.ca }))
+        )
+        assert.include(error.reason.description, `connection refused by 127.0.0.1:${port} (ECONNREFUSED)`)
+      }))
+
+    it.live("an unresolvable host: host not found, with the port", () =>
+      Effect.gen(function*() {
+        const error = yield* expectTransportError(getJson("https://nonexistent.invalid/").pipe(withLayer({})))
+        assert.include(error.reason.description, "host not found: nonexistent.invalid:443")
+      }))
+
+    it.live("a connect timeout, an untrusted certificate and a refused client name the server", () =>
+      Effect.gen(function*() {
+        const silent = yield* silentServer
+        const slow = yield* expectTransportError(
+          getJson(silent.url).pipe(withLayer({ ca: certs.ca, connectTimeout: "300 millis" }))
+        )
+        assert.include(slow.reason.description, `no connection to 127.0.0.1:${silent.port}`)
+        const server = yield* httpsServer()
+        const untrusted = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.otherCa })))
+        assert.include(untrusted.reason.description, `at 127.0.0.1:${server.port}`)
+        const mutual = yield* httpsServer({ mutual: true })
+        const refused = yield* expectTransportError(getJson(mutual.url).pipe(withLayer({ ca: certs.ca })))
+        assert.include(refused.reason.description, `127.0.0.1:${mutual.port}`)
+      }))
+
+    it.live("layerFetch names it too", () =>
+      Effect.gen(function*() {
+        const port = yield* closedPort
+        const error = yield* expectTransportError(
+          getJson(`http://127.0.0.1:${port}/`).pipe(Effect.provide(IocmHttp.layerFetch))
+        )
+        assert.include(error.reason.description, `connection refused by 127.0.0.1:${port}`)
+      }))
+  })
+
+  describe("the request body stays out of errors", () => {
+    const secret = "login-secret-4f9a"
+    const postSecret = (url: string) =>
+      Effect.gen(function*() {
+        const client = yield* HttpClient.HttpClient
+        const response = yield* client.execute(
+          HttpClientRequest.post(url).pipe(HttpClientRequest.bodyJsonUnsafe({ appId: "app", secret }))
+        )
+        return yield* response.text
+      })
+    const assertNoSecret = (error: HttpClientError.HttpClientError) => {
+      for (const form of [error, error.cause ?? null, error.response ?? null]) {
+        assert.notInclude(JSON.stringify(form), secret)
+      }
+      assert.notInclude(String(error), secret)
+    }
+
+    it.live("in their JSON form, their cause's and their response's", () =>
+      Effect.gen(function*() {
+        const port = yield* closedPort
+        const stalled = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+        const stalledBody = yield* httpsServer({ behaviour: { _tag: "StallBody" } })
+        const mutual = yield* httpsServer({ mutual: true })
+        yield* Effect.gen(function*() {
+          for (const url of [`https://127.0.0.1:${port}/`, stalled.url, stalledBody.url, mutual.url]) {
+            assertNoSecret(yield* Effect.flip(postSecret(url)))
+          }
+        }).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" }))
       }))
   })
 
@@ -501,7 +586,7 @@ describe("IocmHttp.layer", () => {
 describe("IocmHttp.layerConfig", () => {
   const withConfig = (entries: Record<string, string>) => <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
     effect.pipe(
-      Effect.provide(IocmHttp.layerConfig),
+      Effect.provide(IocmHttp.layerConfig()),
       Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: entries }))
     )
 
@@ -537,24 +622,29 @@ describe("IocmHttp.layerConfig", () => {
       )
     }))
 
-  it.effect("a missing file names the variable and the file", () =>
+  /** Runs `effect` expecting the layer to fail with a `ConfigError` and returns its message. */
+  const expectConfigSourceError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Effect.gen(function*() {
-      const error = yield* expectConfigError(
+      const error = yield* Effect.flip(effect)
+      assert.strictEqual((error as { readonly _tag?: unknown })._tag, "ConfigError", String(error))
+      return String(error)
+    })
+
+  it.effect("a missing file is a ConfigError naming the variable and the file", () =>
+    Effect.gen(function*() {
+      const message = yield* expectConfigSourceError(
         getJson("https://127.0.0.1:1").pipe(withConfig({ ...pem, IOCM_CA_FILE: "/nonexistent/ca.pem" }))
       )
-      assert.strictEqual(error.variable, "IOCM_CA_FILE")
-      assert.strictEqual(error.path, "/nonexistent/ca.pem")
-      assert.include(error.message, "IOCM_CA_FILE")
-      assert.include(error.message, "file not found")
+      assert.include(message, "IOCM_CA_FILE (/nonexistent/ca.pem): file not found")
     }))
 
   it.effect("a directory instead of a file", () =>
     Effect.gen(function*() {
-      const error = yield* expectConfigError(
+      const message = yield* expectConfigSourceError(
         getJson("https://127.0.0.1:1").pipe(withConfig({ ...pem, IOCM_KEY_FILE: fixturePath("") }))
       )
-      assert.strictEqual(error.variable, "IOCM_KEY_FILE")
-      assert.include(error.reason, "directory")
+      assert.include(message, "IOCM_KEY_FILE")
+      assert.include(message, "directory")
     }))
 
   it.effect("a file that is not a PEM CA names the variable", () =>
@@ -614,11 +704,14 @@ describe("IocmHttp.layerConfig", () => {
       assert.strictEqual(error.variable, "IOCM_PFX_FILE")
     }))
 
-  it.effect("a timeout that is not a duration is a ConfigError naming IOCM_TIMEOUT", () =>
+  it.effect("a timeout that is not a duration is a ConfigError saying which format is expected", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(getJson("https://127.0.0.1:1").pipe(withConfig({ IOCM_TIMEOUT: "soon" })))
       assert.strictEqual(error._tag, "ConfigError" as string)
-      assert.include(String(error), "IOCM_TIMEOUT")
+      assert.include(
+        String(error),
+        "IOCM_TIMEOUT: expected a duration such as \"30 seconds\" or a number of seconds, got \"soon\""
+      )
     }))
 
   it.live("IOCM_TIMEOUT bounds a stalled request", () =>
@@ -627,7 +720,54 @@ describe("IocmHttp.layerConfig", () => {
       const error = yield* expectTransportError(
         getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_TIMEOUT: "300 millis" }))
       )
-      assert.include(error.reason.description, "timed out after 300ms")
+      assert.include(error.reason.description, "no complete answer within 300ms")
+    }))
+
+  it.live("a bare number is seconds: IOCM_TIMEOUT=0.3, IOCM_CONNECT_TIMEOUT=5", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+      const ca = fixturePath("ca.pem")
+      const error = yield* expectTransportError(
+        getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: ca, IOCM_TIMEOUT: "0.3", IOCM_CONNECT_TIMEOUT: "5" }))
+      )
+      assert.include(error.reason.description, "no complete answer within 300ms")
+    }))
+
+  it.live("the caller may name its own variables, one Config per option", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+      const error = yield* expectTransportError(
+        getJson(server.url).pipe(
+          Effect.provide(
+            IocmHttp.layerConfig({ ca: Config.succeed(certs.ca), timeout: Config.Duration("MY_TIMEOUT") })
+          ),
+          Effect.provideService(
+            ConfigProvider.ConfigProvider,
+            ConfigProvider.fromEnv({ env: { MY_TIMEOUT: "300 millis", IOCM_TIMEOUT: "5 seconds" } })
+          )
+        )
+      )
+      assert.include(error.reason.description, "no complete answer within 300ms")
+    }))
+
+  it.effect("an error about a caller's option names the option, not an IOCM_ variable", () =>
+    Effect.gen(function*() {
+      const error = yield* expectConfigError(
+        Effect.provide(Effect.void, IocmHttp.layerConfig({ ca: Config.succeed("not a certificate") }))
+      )
+      assert.strictEqual(error.option, "ca")
+      assert.isUndefined(error.variable)
+      assert.include(error.message, "option ca")
+    }))
+
+  it.live("envConfig is the default", () =>
+    Effect.gen(function*() {
+      const server = yield* httpsServer({ mutual: true })
+      const body = yield* getJson(server.url).pipe(
+        Effect.provide(IocmHttp.layerConfig(IocmHttp.envConfig)),
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: pem }))
+      )
+      assert.strictEqual(body.client, "iocm TEST-ONLY client")
     }))
 
   it.live("IOCM_VERIFY_HOSTNAME=false skips only the name check", () =>
@@ -651,7 +791,7 @@ describe("IocmHttp.layerConfig", () => {
   it.effect("IOCM_VERIFY_HOSTNAME that is not a boolean is a ConfigError naming it", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
-        Effect.provide(Effect.void, IocmHttp.layerConfig).pipe(
+        Effect.provide(Effect.void, IocmHttp.layerConfig()).pipe(
           Effect.provideService(
             ConfigProvider.ConfigProvider,
             ConfigProvider.fromEnv({ env: { IOCM_VERIFY_HOSTNAME: "maybe" } })
@@ -712,7 +852,7 @@ describe("IocmHttp.layerFetch", () => {
           return yield* client.get(server.url)
         }).pipe(withFetch)
       )
-      assert.include(error.reason.description, "request timed out after 300ms")
+      assert.include(error.reason.description, "request timed out: no complete answer within 300ms")
       yield* eventually(() => server.abandoned() === 1)
     }))
 })
@@ -728,7 +868,7 @@ describe("IocmHttp.withTimeout", () => {
       const client = HttpClient.make(() => Effect.never).pipe(IocmHttp.withTimeout("200 millis"))
       const [error, millis] = yield* elapsed(Effect.flip(client.get("http://127.0.0.1:1/")))
       assert.strictEqual(error.reason._tag, "TransportError")
-      assert.strictEqual(error.reason.description, "request timed out after 200ms")
+      assert.strictEqual(error.reason.description, "request timed out: no complete answer within 200ms")
       assert.isAtLeast(millis, 190)
       assert.isBelow(millis, 2000)
     }))
@@ -739,7 +879,7 @@ describe("IocmHttp.withTimeout", () => {
       yield* Effect.sleep("100 millis")
       const [error, millis] = yield* elapsed(Effect.flip(response.text))
       assert.strictEqual(error.reason._tag, "DecodeError")
-      assert.strictEqual(error.reason.description, "request timed out after 200ms")
+      assert.strictEqual(error.reason.description, "request timed out: no complete answer within 200ms")
       assert.isAtLeast(millis, 50)
       assert.isBelow(millis, 190)
     }))
@@ -750,7 +890,7 @@ describe("IocmHttp.withTimeout", () => {
       yield* Effect.sleep("250 millis")
       const [error, millis] = yield* elapsed(Effect.flip(Stream.runDrain(response.stream)))
       assert.strictEqual(error.reason._tag, "DecodeError")
-      assert.strictEqual(error.reason.description, "request timed out after 200ms")
+      assert.strictEqual(error.reason.description, "request timed out: no complete answer within 200ms")
       assert.isBelow(millis, 100)
     }))
 })

@@ -222,3 +222,12 @@ export const connectProxy = (
         })
     )
   })
+
+/** A loopback port that nothing listens on: one a server was just given, and gave back. */
+export const closedPort: Effect.Effect<number> = Effect.callback<number>((resume) => {
+  const server = Net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const port = (server.address() as Net.AddressInfo).port
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})

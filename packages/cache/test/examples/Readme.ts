@@ -30,7 +30,7 @@ export const whoAmI = Effect.gen(function*() {
 export const MainLive = TokenService.layer({ refreshLead: "10 minutes", jitter: "2 minutes" }).pipe(
   Layer.provide(TokenStore.layerMemory),
   Layer.provide(IocmAuth.layer),
-  Layer.provideMerge(Layer.merge(PlatformConfig.layerConfig, IocmHttp.layerConfig))
+  Layer.provideMerge(Layer.merge(PlatformConfig.layerConfig(), IocmHttp.layerConfig()))
 )
 
 // NodeRuntime.runMain(Effect.andThen(whoAmI, listDevices).pipe(Effect.provide(MainLive)))

@@ -11,6 +11,7 @@ import type * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
+import * as UrlParams from "effect/http/UrlParams"
 import * as Inspectable from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
 import type * as Stream from "effect/Stream"
@@ -92,8 +93,15 @@ export class WrappedResponse implements HttpClientResponse.HttpClientResponse {
     return this.original.upgrade
   }
 
+  /**
+   * The wrapped response's JSON, with the request named only by its method and URL (as `HttpClientError`'s
+   * JSON names it): the request's body may hold a secret, such as the login's.
+   */
   toJSON() {
-    return this.original.toJSON()
+    return {
+      ...(this.original.toJSON() as object),
+      request: { _id: "HttpClientRequest", method: this.request.method, url: UrlParams.redactUrl(this.request.url) }
+    }
   }
 
   toString() {
