@@ -22,7 +22,7 @@ const program = Effect.gen(function*() {
 
 const MainLive = Layer.unwrap(Effect.gen(function*() {
   const tokenLifetime = yield* Config.Duration("IOCM_DEMO_TOKEN_LIFETIME").pipe(Config.withDefault("5 seconds"))
-  return TokenService.layerConfig.pipe(
+  return TokenService.layerConfig().pipe(
     Layer.provide(TokenStore.layerMemory),
     Layer.provideMerge(IocmAuth.layer),
     Layer.provideMerge(Platform.layer({ tokenLifetime }))

@@ -1,6 +1,7 @@
 /**
  * What `TokenService.get` and `refresh` can fail with: the errors of `@iocm/core`'s login (a
  * refused refresh token never reaches callers: it is replaced by a login), and `ExpiredOnArrival`.
+ * Which of them are retried is `RefreshPolicy.classify`'s decision.
  *
  * @since 0.1.0
  */
@@ -41,34 +42,3 @@ export class ExpiredOnArrival extends Schema.TaggedError<ExpiredOnArrival>("@ioc
  * @category Errors
  */
 export type TokenError = IocmError.LoginError | ExpiredOnArrival
-
-/**
- * The errors retrying cannot fix: until `TokenService.refresh` is called, callers fail at once
- * with them.
- *
- * @since 0.1.0
- * @category Errors
- */
-export type TerminalError =
-  | IocmError.InvalidCredentials
-  | IocmError.AccountFrozen
-  | IocmError.ApplicationFrozen
-  | IocmError.InvalidInput
-  | IocmError.MissingParameter
-
-const terminalTags: ReadonlySet<string> = new Set([
-  "InvalidCredentials",
-  "AccountFrozen",
-  "ApplicationFrozen",
-  "InvalidInput",
-  "MissingParameter"
-])
-
-/**
- * Whether an error is terminal (see `TerminalError`).
- *
- * @since 0.1.0
- * @category Predicates
- */
-export const isTerminal = (error: TokenError | IocmError.RefreshError): error is TerminalError =>
-  terminalTags.has(error._tag)

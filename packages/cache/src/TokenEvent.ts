@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
-import type { TerminalError, TokenError } from "./TokenError.js"
+import type { TokenError } from "./TokenError.js"
 
 /**
  * Why a login or refresh happened:
@@ -47,8 +47,9 @@ export type Operation = "login" | "refresh"
  * - `LoggedIn`: a login produced a new access token.
  * - `Adopted`: a token was taken from the `TokenStore` (at start, or obtained by another process).
  * - `Failed`: an attempt failed with an error that is not terminal; the next is due at `retryAt`.
- * - `Terminal`: an attempt failed with an error retrying cannot fix; callers fail at once until
- *   `TokenService.refresh` is called.
+ * - `Terminal`: an attempt failed with an error retrying cannot fix (`RefreshPolicy.classify`), or the
+ *   retry schedule ended; no attempt starts until `TokenService.refresh` is called, and callers get
+ *   the still-valid token until it expires, then this error.
  * - `Invalidated`: `invalidate` dropped the token of that generation.
  *
  * @since 0.1.0
@@ -83,7 +84,7 @@ export type TokenEvent = Data.TaggedEnum<{
   Terminal: {
     readonly reason: Reason
     readonly operation: Operation
-    readonly error: TerminalError
+    readonly error: TokenError
   }
   Invalidated: {
     readonly reason: Reason

@@ -54,3 +54,12 @@ export const refreshDuration: Metric.Histogram<number> = Metric.histogram("iocm_
  * @category Metrics
  */
 export const secondsToExpiry: Metric.Gauge<number> = Metric.gauge("iocm_token_seconds_to_expiry")
+
+/**
+ * Attempts that stopped for good (see `RefreshPolicy.classify`), with the attribute `error` (the
+ * error's tag): alert on it, as no attempt starts again until `TokenService.refresh`.
+ *
+ * @since 0.2.0
+ * @category Metrics
+ */
+export const terminalTotal: Metric.Counter<number> = Metric.counter("iocm_token_terminal_total")

@@ -17,7 +17,7 @@
 import type * as IocmAuth from "@iocm/core/IocmAuth"
 import * as PlatformConfig from "@iocm/core/PlatformConfig"
 import type { TokenSet } from "@iocm/core/TokenSet"
-import type * as Config from "effect/Config"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
@@ -72,8 +72,6 @@ export interface Service {
   readonly current: Effect.Effect<Option.Option<TokenSet>>
   /** Every change of the token state, from the moment the stream is run. */
   readonly changes: Stream.Stream<TokenEvent>
-  /** The policy in force. */
-  readonly policy: RefreshPolicy.RefreshPolicy
 }
 
 /**
@@ -86,24 +84,27 @@ export class TokenService extends Context.Service<TokenService, Service>()("@ioc
 
 /**
  * Builds the service in the current scope; closing the scope interrupts its background fiber and
- * any login or refresh in flight.
+ * any login or refresh in flight, and from then on a `get` or `refresh` that would need a new token
+ * is interrupted at once (a still-valid token keeps being served). Fails with
+ * `InvalidRefreshPolicy` when an option of the policy is not valid.
  *
  * @since 0.1.0
  * @category Constructors
  */
 export const make: (
   policy?: RefreshPolicy.Options | RefreshPolicy.RefreshPolicy | undefined
-) => Effect.Effect<Service, never, IocmAuth.IocmAuth | TokenStore | Scope.Scope> = internal.make
+) => Effect.Effect<Service, RefreshPolicy.InvalidRefreshPolicy, IocmAuth.IocmAuth | TokenStore | Scope.Scope> =
+  internal.make
 
 /**
  * The service, from the auth API and a token store (`TokenStore.layerMemory` for one process).
  *
  * @example
  * ```ts
- * import { RefreshPolicy, TokenService, TokenStore } from "@iocm/cache"
+ * import { TokenService, TokenStore } from "@iocm/cache"
  * import { Layer } from "effect"
  *
- * const TokensLive = TokenService.layer(RefreshPolicy.make({ refreshLead: "5 minutes" })).pipe(
+ * const TokensLive = TokenService.layer({ refreshLead: "5 minutes" }).pipe(
  *   Layer.provide(TokenStore.layerMemory)
  * )
  * ```
@@ -113,18 +114,34 @@ export const make: (
  */
 export const layer = (
   policy?: RefreshPolicy.Options | RefreshPolicy.RefreshPolicy | undefined
-): Layer.Layer<TokenService, never, IocmAuth.IocmAuth | TokenStore> => Layer.effect(TokenService, make(policy))
+): Layer.Layer<TokenService, RefreshPolicy.InvalidRefreshPolicy, IocmAuth.IocmAuth | TokenStore> =>
+  Layer.effect(TokenService, make(policy))
 
 /**
- * The service with its policy read through `Config` (see `RefreshPolicy.config`).
+ * The service with its policy read through `config` (default `RefreshPolicy.envConfig`, the
+ * `IOCM_*` variables); the caller may name its own variables. An invalid value fails the layer.
+ *
+ * @example
+ * ```ts
+ * import { TokenService } from "@iocm/cache"
+ * import { Config, Duration } from "effect"
+ *
+ * // The app's own variable names; unnamed options keep their defaults.
+ * const TokensLive = TokenService.layerConfig({
+ *   refreshLead: Config.Duration("TOKEN_REFRESH_LEAD").pipe(Config.withDefault(Duration.minutes(5)))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category Layers
  */
-export const layerConfig: Layer.Layer<TokenService, Config.ConfigError, IocmAuth.IocmAuth | TokenStore> = Layer.effect(
+export const layerConfig = (
+  config: Config.Wrap<RefreshPolicy.Options> = RefreshPolicy.envConfig
+): Layer.Layer<
   TokenService,
-  Effect.flatMap(RefreshPolicy.config, make)
-)
+  Config.ConfigError | RefreshPolicy.InvalidRefreshPolicy,
+  IocmAuth.IocmAuth | TokenStore
+> => Layer.effect(TokenService, Effect.flatMap(Config.unwrap(config), make))
 
 /**
  * The current access token (see `Service.get`).
@@ -182,25 +199,11 @@ export const changes: Stream.Stream<TokenEvent, never, TokenService> = Stream.un
 )
 
 /**
- * Signs every request of `client` with the given service and settings: the app-key header and
- * `Authorization: Bearer`. On 403/1010005 or 401/100002 it invalidates the generation it sent,
- * awaits a fresh token (single flight) and replays the request once; a second refusal is returned
- * as is. Requests with a streamed body are not replayed.
- *
- * @since 0.1.0
- * @category Combinators
- */
-export const authenticatedWith = (
-  service: Service,
-  settings: Pick<PlatformConfig.Settings, "appId" | "appKeyHeader">
-) =>
-<E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | TokenError, R> =>
-  internalAuthenticated.make(client, service, settings)
-
-/**
  * `HttpClient → HttpClient` middleware: `client` with every request signed by the `TokenService`
- * and the app key of the `PlatformConfig` found in the context of the request (see
- * `authenticatedWith`). Put status filters and retries after it, so that it sees the 403 first.
+ * and the app key of the `PlatformConfig` found in the context of the request: the app-key header
+ * and `Authorization: Bearer`. On 403/1010005 or 401/100002 it invalidates the generation it sent,
+ * awaits a fresh token (single flight) and replays the request once; a second refusal is returned
+ * as is. Requests with a streamed body are not replayed. Put status filters and retries after it, so that it sees the 403 first.
  * `Authorization` stays redacted in spans and logs.
  *
  * @example
@@ -260,8 +263,10 @@ export const layerAuthenticatedClient: Layer.Layer<
 > = Layer.effect(
   HttpClient.HttpClient,
   Effect.gen(function*() {
-    const client = authenticatedWith(yield* TokenService, yield* PlatformConfig.PlatformConfig)(
-      yield* HttpClient.HttpClient
+    const client = internalAuthenticated.make(
+      yield* HttpClient.HttpClient,
+      yield* TokenService,
+      yield* PlatformConfig.PlatformConfig
     )
     return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
       (request) =>

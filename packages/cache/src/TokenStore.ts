@@ -18,6 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import * as InProcessStore from "./internal/inProcessStore.js"
 
 /**
  * The stored state: the token set in force, whose `refreshToken` is the one to use next (kept from
@@ -33,8 +34,9 @@ export class StoredToken extends Schema.Class<StoredToken>("@iocm/cache/StoredTo
 }) {}
 
 /**
- * A store could not be read, written or locked. `TokenService` logs it and carries on without the
- * store: the platform stays the source of truth.
+ * A store could not be read, written or locked, or did not answer within
+ * `RefreshPolicy.storeTimeout`. `TokenService` logs it and carries on without the store: the
+ * platform stays the source of truth.
  *
  * @since 0.1.0
  * @category Errors
@@ -86,10 +88,11 @@ export class TokenStore extends Context.Service<TokenStore, Service>()("@iocm/ca
  * @category Constructors
  */
 export const makeMemory = (initial?: StoredToken | undefined): Effect.Effect<Service> =>
-  Effect.map(Ref.make(Option.fromNullishOr(initial)), (ref) => ({
-    get: Ref.get(ref),
-    set: (token: StoredToken) => Ref.set(ref, Option.some(token))
-  }))
+  Effect.map(Ref.make(Option.fromNullishOr(initial)), (ref) =>
+    InProcessStore.mark({
+      get: Ref.get(ref),
+      set: (token: StoredToken) => Ref.set(ref, Option.some(token))
+    }))
 
 /**
  * The default store: in memory, private to this process.

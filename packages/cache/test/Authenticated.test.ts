@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { PlatformConfig, Wire } from "@iocm/core"
 import { Effect, Layer, Redacted, References, Stream } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
+import * as Authenticated from "../src/internal/authenticated.js"
 import * as TokenService from "../src/TokenService.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as Capture from "./utils/Capture.js"
@@ -36,11 +37,10 @@ const setup = (options: { readonly appKeyHeader?: string } = {}) =>
     const service = yield* TokenService.make().pipe(
       Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory))
     )
-    const client = TokenService.authenticatedWith(service, {
-      appId,
-      appKeyHeader: options.appKeyHeader ?? "app_key"
-    })(
-      (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl)))
+    const client = Authenticated.make(
+      (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl))),
+      service,
+      { appId, appKeyHeader: options.appKeyHeader ?? "app_key" }
     )
     return { fake, server, service, client, revoke }
   })

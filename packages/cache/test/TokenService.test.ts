@@ -16,7 +16,6 @@ import {
   Stream
 } from "effect"
 import * as TestClock from "effect/testing/TestClock"
-import * as RefreshPolicy from "../src/RefreshPolicy.js"
 import * as TokenEvent from "../src/TokenEvent.js"
 import * as TokenMetrics from "../src/TokenMetrics.js"
 import * as TokenService from "../src/TokenService.js"
@@ -24,37 +23,7 @@ import * as TokenStore from "../src/TokenStore.js"
 import * as Capture from "./utils/Capture.js"
 import * as FakeAuth from "./utils/FakeAuth.js"
 
-const minutes = (n: number) => n * 60_000
-const seconds = (n: number) => n * 1000
-
-/** Builds the service in the test's scope, with a seeded `Random`. */
-const build = (
-  fake: FakeAuth.FakeAuth,
-  policy?: RefreshPolicy.Options,
-  store: Layer.Layer<TokenStore.TokenStore> = TokenStore.layerMemory
-) =>
-  TokenService.make(policy).pipe(
-    Effect.provide(Layer.merge(fake.layer, store)),
-    Random.withSeed("iocm")
-  )
-
-const value = (token: TokenService.AccessToken) => Redacted.value(token.token)
-
-/** A `Random` that always draws `draw`. */
-const fixedRandom = (draw: number): Random.Random => ({
-  nextDoubleUnsafe: () => draw,
-  nextIntUnsafe: () => Math.floor(draw * Number.MAX_SAFE_INTEGER)
-})
-
-/** Lets forked fibers run without moving the clock. */
-const settle = Effect.forEach(Array.from({ length: 20 }), () => Effect.yieldNow, { discard: true })
-
-/**
- * Lets forked fibers reach their next wait, then moves the clock. Effect 4's `TestClock.adjust`
- * does not wait for them (Effect 3's did): a caller resumed by the worker runs before the worker
- * has scheduled its next wake-up.
- */
-const adjust = (duration: Duration.Input) => Effect.andThen(settle, TestClock.adjust(duration))
+import { adjust, build, fixedRandom, minutes, seconds, settle, value } from "./utils/Harness.js"
 
 describe("TokenService.get", () => {
   it.effect("logs in on the first call, then serves the token with no I/O", () =>
@@ -223,7 +192,7 @@ describe("TokenService background refresh", () => {
   it.effect("counts expiry from when the request was sent, not when the answer arrived", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ latency: "20 seconds" })
-      const service = yield* build(fake, { jitter: 0, requestTimeout: "1 minute" })
+      const service = yield* build(fake, { jitter: 0 })
       const fiber = yield* Effect.forkChild(service.get)
       yield* settle
       yield* adjust("20 seconds")
@@ -333,11 +302,11 @@ describe("TokenService failures", () => {
       assert.strictEqual(fake.refreshes(), 1)
     }))
 
-  it.effect("with no valid token, a failure is served to callers only for its back-off", () =>
+  it.effect("with no valid token and no cold-start wait, a failure is served to callers only for its back-off", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.login = (n) => n <= 2 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
-      const service = yield* build(fake, { retryBase: "1 second", retryCap: "1 second" })
+      const service = yield* build(fake, { retryBase: "1 second", retryCap: "1 second", coldStartWait: 0 })
       const error = yield* Effect.flip(service.get)
       assert.strictEqual(error._tag, "TransportError")
       // During the back-off: the same failure, no new request.
@@ -458,7 +427,8 @@ describe("TokenService failures", () => {
       assert.strictEqual(token.generation, 2)
       const events = yield* Fiber.join(collected)
       assert.deepStrictEqual(events.map((event) => event._tag), ["LoggedIn", "LoggedIn"])
-      assert.isTrue(events[1]!._tag === "LoggedIn" && events[1]!.reason === "proactive")
+      // The event says why the login happened, as the metric does.
+      assert.isTrue(events[1]!._tag === "LoggedIn" && events[1]!.reason === "rejected-token")
       assert.strictEqual((yield* Metric.value(relogins)).count - reloginsBefore, 1)
       // The unusable refresh token was replaced by the one of the login.
       assert.strictEqual(
@@ -492,30 +462,33 @@ describe("TokenService failures", () => {
       assert.strictEqual(fake.logins(), 2)
     }))
 
-  it.effect("a terminal error during a proactive refresh fails callers at once, even with a valid token", () =>
+  it.effect("a terminal error during a proactive refresh keeps serving the valid token until it expires", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       fake.refresh = () => FakeAuth.fail(FakeAuth.applicationFrozen())
       const service = yield* build(fake, { jitter: 0 })
-      yield* service.get
+      const collected = yield* Effect.forkChild(Stream.runCollect(Stream.take(service.changes, 2)))
+      yield* settle
+      const token = yield* service.get
+      const terminals = Metric.withAttributes(TokenMetrics.terminalTotal, { error: "ApplicationFrozen" })
+      const before = (yield* Metric.value(terminals)).count
       yield* adjust(minutes(50))
+      // Static stability: no retries, but the token is still good for ten minutes.
+      const events = yield* Fiber.join(collected)
+      assert.deepStrictEqual(events.map((event) => event._tag), ["LoggedIn", "Terminal"])
+      assert.strictEqual((yield* Metric.value(terminals)).count - before, 1)
+      for (const at of [0, minutes(5), minutes(10) - 1]) {
+        if (at > 0) yield* TestClock.setTime(minutes(50) + at)
+        assert.strictEqual(yield* service.get, token)
+      }
+      yield* TestClock.setTime(minutes(60))
       assert.strictEqual((yield* Effect.flip(service.get))._tag, "ApplicationFrozen")
       yield* adjust(minutes(60))
       assert.strictEqual(fake.refreshes(), 1)
       assert.strictEqual(fake.logins(), 1)
-    }))
-
-  it.effect("a request that takes longer than requestTimeout is abandoned as a TransportError", () =>
-    Effect.gen(function*() {
-      const fake = FakeAuth.make({ latency: "1 minute" })
-      const service = yield* build(fake, { requestTimeout: "10 seconds" })
-      const fiber = yield* Effect.forkChild(Effect.flip(service.get))
-      yield* settle
-      yield* adjust("10 seconds")
-      const error = yield* Fiber.join(fiber)
-      assert.strictEqual(error._tag, "TransportError")
-      assert.strictEqual(error.code, "Timeout")
-      assert.strictEqual(fake.interrupted(), 1)
+      // refresh still clears the state.
+      fake.refresh = () => FakeAuth.ok()
+      assert.strictEqual((yield* service.refresh).generation, 2)
     }))
 
   it.effect("the worker survives a defect in IocmAuth", () =>
@@ -532,7 +505,7 @@ describe("TokenService failures", () => {
   it.effect("a token that expired on arrival is not asked for again at once", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ expiresIn: 1, latency: "2 seconds" })
-      const service = yield* build(fake, { retryBase: "1 second", retryCap: "8 seconds" })
+      const service = yield* build(fake, { retryBase: "1 second", retryCap: "8 seconds", coldStartWait: 0 })
       const fiber = yield* Effect.forkChild(Effect.flip(service.get))
       yield* settle
       yield* adjust("2 seconds")
@@ -755,45 +728,6 @@ describe("TokenService lifecycle and events", () => {
       // No token ever appears in an event.
       assert.notInclude(JSON.stringify(events), "at-")
     }))
-})
-
-describe("RefreshPolicy", () => {
-  it("has safe defaults", () => {
-    const policy = RefreshPolicy.make()
-    assert.strictEqual(Duration.toMillis(policy.refreshLead), minutes(10))
-    assert.strictEqual(Duration.toMillis(policy.jitter), minutes(2))
-    assert.strictEqual(Duration.toMillis(policy.forcedWindow), seconds(30))
-    assert.strictEqual(Duration.toMillis(policy.retryBase), 500)
-    assert.strictEqual(Duration.toMillis(policy.retryCap), seconds(30))
-    assert.strictEqual(Duration.toMillis(policy.requestTimeout), seconds(30))
-    // Nonsense is ignored, and the cap is never below the base.
-    const odd = RefreshPolicy.make({ refreshLead: -5, retryBase: "2 seconds", retryCap: "1 second" })
-    assert.strictEqual(Duration.toMillis(odd.refreshLead), minutes(10))
-    assert.strictEqual(Duration.toMillis(odd.retryCap), seconds(2))
-  })
-
-  it("computes the windows of a token, shrinking them for short-lived tokens", () => {
-    const policy = RefreshPolicy.make()
-    assert.deepStrictEqual(RefreshPolicy.windows(policy, { issuedAt: 0, expiresIn: 3600 }, 0), {
-      refreshAt: minutes(50),
-      forcedAt: seconds(3570),
-      expiresAt: seconds(3600)
-    })
-    assert.strictEqual(RefreshPolicy.windows(policy, { issuedAt: 0, expiresIn: 3600 }, 0.5).refreshAt, minutes(49))
-    assert.deepStrictEqual(RefreshPolicy.windows(policy, { issuedAt: 1000, expiresIn: 5 }, 0), {
-      refreshAt: 3500,
-      forcedAt: 5500,
-      expiresAt: 6000
-    })
-  })
-
-  it("backs off exponentially, capped, with jitter between the base and the bound", () => {
-    const policy = RefreshPolicy.make()
-    const delays = (random: number) =>
-      [1, 2, 3, 4, 7, 8, 30].map((n) => Duration.toMillis(RefreshPolicy.retryDelay(policy, n, random)))
-    assert.deepStrictEqual(delays(0), [500, 500, 500, 500, 500, 500, 500])
-    assert.deepStrictEqual(delays(0.5), [500, 750, 1250, 2250, 15250, 15250, 15250])
-  })
 })
 
 describe("TokenService observability", () => {

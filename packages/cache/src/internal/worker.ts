@@ -1,0 +1,225 @@
+/**
+ * The worker of a `TokenService`: one fiber, owned by the service's scope, that runs every attempt
+ * (`flight.ts`), turns its outcome into a transition of the state (`tokenState.ts`) and a report
+ * (`report.ts`), steps the retry schedule, and sleeps until the next attempt is due or a caller
+ * wakes it.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type * as PubSub from "effect/PubSub"
+import * as Pull from "effect/Pull"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as RefreshPolicy from "../RefreshPolicy.js"
+import { ExpiredOnArrival, type TokenError } from "../TokenError.js"
+import type { Reason, TokenEvent } from "../TokenEvent.js"
+import type { StoredToken } from "../TokenStore.js"
+import type { Cell, Pending } from "./cell.js"
+import * as Flight from "./flight.js"
+import * as Report from "./report.js"
+import * as TokenState from "./tokenState.js"
+
+/** What the worker works with. */
+export interface Worker {
+  readonly cell: Cell
+  readonly events: PubSub.PubSub<TokenEvent>
+  readonly policy: RefreshPolicy.RefreshPolicy
+  readonly now: () => number
+  readonly flight: Flight.Context
+  readonly entryOf: (stored: StoredToken, random: number) => TokenState.Entry
+  readonly request: TokenState.Request<Pending>
+  /** Callers offer to it when they register a flight. */
+  readonly wake: Queue.Queue<void>
+}
+
+/** When the worker runs the next attempt, and for what. */
+export interface Timer {
+  readonly at: number
+  readonly reason: Reason
+}
+
+type Stepper = (now: number, input: TokenError | undefined) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
+
+/** What the worker carries from one step to the next. */
+interface Progress {
+  timer: Timer | undefined
+  /** The retry schedule of the current streak of failures, stepped once per failure. */
+  retry: Stepper | undefined
+}
+
+/** The longest single wait of the worker: the clock cannot schedule a timer beyond 2^31 − 1 ms. */
+const maxWaitMillis = 2 ** 31 - 1
+
+/** The pause after an unexpected defect, of the worker or of an attempt past its schedule's end. */
+const defectPause = Duration.millis(500)
+
+/**
+ * The worker's loop, starting with `timer`. No yield between steps: a step that takes the wake-up
+ * goes straight on to the flight in the same turn (with a yield, the request would wait for one
+ * more turn of the scheduler). Every step either waits or runs one attempt, and the run loop's
+ * operation budget still applies. It never ends but by interruption.
+ */
+export const run = (worker: Worker, timer: Timer | undefined): Effect.Effect<never> =>
+  Effect.suspend(() => {
+    const progress: Progress = { timer, retry: undefined }
+    return Effect.forever(survive(step(worker, progress)), { disableYield: true })
+  })
+
+/** The worker never dies: an unexpected defect is logged, and the loop goes on after a pause. */
+const survive = (self: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.catchCause(self, (cause) =>
+    Cause.hasInterruptsOnly(cause)
+      ? Effect.failCause(cause)
+      : Effect.andThen(
+        Effect.logError("Token worker failed unexpectedly; carrying on", cause),
+        Effect.sleep(defectPause)
+      ))
+
+/** Runs the flight requested, or the one due, or waits for either. */
+const step = (worker: Worker, progress: Progress): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const { state } = worker.cell
+    const at = worker.now()
+    const reading = state.entry !== undefined && !state.revoked
+      ? Report.expiresIn(state.entry.windows.expiresAt, at)
+      : Effect.void
+    const { timer } = progress
+    const next: Effect.Effect<unknown> = state.flight !== undefined
+      ? attempt(worker, progress, state.flight.reason)
+      : timer === undefined || state.terminal !== undefined
+      ? Queue.take(worker.wake)
+      : at >= timer.at
+      ? attempt(worker, progress, timer.reason)
+      // A timer further away than the clock can schedule (about 24.8 days) is waited for in steps.
+      : Effect.timeoutOption(Queue.take(worker.wake), Duration.millis(Math.min(timer.at - at, maxWaitMillis)))
+    return Effect.andThen(reading, next)
+  })
+
+/** One attempt for `reason` (or the flight a caller already requested), and what follows from it. */
+const attempt = (worker: Worker, progress: Progress, reason: Reason): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const pending = yield* worker.cell.modify((state) => TokenState.attempt(state, reason, worker.request))
+    const exit = yield* Effect.exit(Flight.run(worker.flight, pending.reason))
+    progress.timer = yield* Exit.match(exit, {
+      onSuccess: (obtained) => succeeded(worker, progress, pending, obtained),
+      onFailure: (cause) => failed(worker, progress, pending, cause)
+    })
+  })
+
+/** The delay before the next attempt from the retry schedule, or undefined when it has ended. */
+const nextDelay = (worker: Worker, progress: Progress, input: TokenError | undefined) =>
+  Effect.gen(function*() {
+    const stepper = progress.retry ?? (yield* Schedule.toStep(worker.policy.retry))
+    progress.retry = stepper
+    const delay = yield* Pull.catchDone(stepper(worker.now(), input), () => Effect.succeed(undefined))
+    return delay === undefined ? undefined : Duration.toMillis(delay[1])
+  })
+
+const succeeded = (
+  worker: Worker,
+  progress: Progress,
+  pending: Pending,
+  obtained: Flight.Obtained
+): Effect.Effect<Timer | undefined> =>
+  Effect.gen(function*() {
+    const at = worker.now()
+    const entry = worker.entryOf(obtained.stored, yield* Random.next)
+    const { expiresAt, refreshAt } = entry.windows
+    if (expiresAt <= at) {
+      const error = new ExpiredOnArrival({
+        code: "ExpiredOnArrival",
+        description: "The access token expired before the answer arrived.",
+        expiresIn: obtained.stored.tokens.expiresIn,
+        latencyMillis: at - obtained.sentAt
+      })
+      return yield* failed(
+        worker,
+        progress,
+        pending,
+        Cause.fail(new Flight.AttemptFailure(obtained.operation, error)),
+        entry
+      )
+    }
+    // A token already due for refresh: do not spin, back off (until expiry at the latest).
+    const due = refreshAt <= at
+    const delay = due ? yield* nextDelay(worker, progress, undefined) : undefined
+    const backOffUntil = due ? Math.min(delay === undefined ? expiresAt : at + delay, expiresAt) : undefined
+    if (!due) progress.retry = undefined
+    yield* worker.cell.update((state) => TokenState.succeeded(state, entry, at, backOffUntil))
+    yield* Deferred.succeed(pending.deferred, entry.access)
+    const nextAt = backOffUntil ?? refreshAt
+    yield* Report.change(worker.events, {
+      _tag: "Obtained",
+      how: obtained.adopted ? "adopted" : obtained.operation,
+      reason: obtained.reason,
+      generation: entry.access.generation,
+      expiresAt,
+      refreshAt: nextAt,
+      refreshToken: obtained.refreshToken,
+      due,
+      at
+    })
+    return { at: nextAt, reason: "proactive" }
+  })
+
+/**
+ * A failed attempt: `RefreshPolicy.classify` decides, the retry schedule says when, the state
+ * records it, the flight's callers get the error, and the change is told. A defect is retried like
+ * a failure. `arrived` is the token set of an answer that expired on arrival.
+ */
+const failed = (
+  worker: Worker,
+  progress: Progress,
+  pending: Pending,
+  cause: Cause.Cause<Flight.AttemptFailure>,
+  arrived?: TokenState.Entry
+): Effect.Effect<Timer | undefined> =>
+  Effect.gen(function*() {
+    const at = worker.now()
+    const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
+    const errorCause: Cause.Cause<TokenError> = Cause.map(cause, (f) => f.error)
+    const attempt = worker.cell.state.failures + 1
+    const classification = failure === undefined
+      ? "retry"
+      : RefreshPolicy.classify(failure.error, { operation: failure.operation, attempt })
+    const delay = classification === "terminal" ? undefined : yield* nextDelay(worker, progress, failure?.error)
+    // A schedule that ended stops the attempts, as a terminal error does (a defect pauses instead).
+    const terminal = failure !== undefined && delay === undefined ? failure.error : undefined
+    const retryAt = at + (delay ?? Duration.toMillis(defectPause))
+    const result = yield* worker.cell.modify((state) =>
+      TokenState.failed(state, { cause: errorCause, terminal, retryAt, arrived }, at)
+    )
+    yield* Deferred.failCause(pending.deferred, errorCause)
+    if (terminal !== undefined) progress.retry = undefined
+    yield* Report.change(
+      worker.events,
+      failure === undefined
+        ? { _tag: "Died", reason: pending.reason, cause, attempt, retryAt: result.retryAt! }
+        : terminal !== undefined
+        ? {
+          _tag: "Terminal",
+          reason: pending.reason,
+          operation: failure.operation,
+          error: terminal,
+          scheduleEnded: classification !== "terminal",
+          serving: result.serving
+        }
+        : {
+          _tag: "Failed",
+          reason: pending.reason,
+          operation: failure.operation,
+          error: failure.error,
+          attempt: result.attempt,
+          retryAt: result.retryAt!,
+          serving: result.serving
+        }
+    )
+    return result.retryAt === undefined ? undefined : { at: result.retryAt, reason: pending.reason }
+  })
