@@ -23,7 +23,13 @@ import * as Deadline from "./internal/deadline.js"
 import { readTokenResponse, transportError } from "./internal/response.js"
 import * as TrustedTokenSet from "./internal/trustedTokenSet.js"
 import { validateParameter } from "./internal/validate.js"
-import { type LoginError, type RefreshError, TransportError, UnknownPlatformError } from "./IocmError.js"
+import {
+  type LoginError,
+  type RefreshError,
+  timeoutDescription,
+  TransportError,
+  UnknownPlatformError
+} from "./IocmError.js"
 import { type InvalidPlatformConfig, PlatformConfig, type Settings, validateBaseUrl } from "./PlatformConfig.js"
 import type { TokenSet } from "./TokenSet.js"
 import { encodeLoginRequest, encodeRefreshRequest, loginPath, refreshPath, type TokenResponse } from "./Wire.js"
@@ -167,7 +173,7 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
     const timedOut = () =>
       new TransportError({
         code: "Timeout",
-        description: `The request timed out: no complete answer within ${Duration.format(config.requestTimeout)}.`
+        description: timeoutDescription(config.requestTimeout)
       })
     const withinRequestTimeout = Deadline.within(Duration.toMillis(config.requestTimeout), timedOut)
 

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 
@@ -334,3 +335,14 @@ export const fromPlatformError = (
       return new UnknownPlatformError({ ...fields, retryable: httpStatus >= 500 })
   }
 }
+
+/**
+ * The words of a request that missed its deadline, the same for every timeout of iocm —
+ * `IocmAuth`'s bound on a login or refresh as a whole and `@iocm/http`'s deadline per request:
+ * `request timed out: no complete answer within 30s`.
+ *
+ * @since 0.2.0
+ * @category Messages
+ */
+export const timeoutDescription = (timeout: Duration.Duration): string =>
+  `request timed out: no complete answer within ${Duration.format(timeout)}`

@@ -13,6 +13,7 @@
  *
  * @internal
  */
+import * as IocmError from "@iocm/core/IocmError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -33,7 +34,7 @@ const timedOut = (
   request: HttpClientRequest.HttpClientRequest,
   response?: HttpClientResponse.HttpClientResponse
 ): HttpClientError.HttpClientError => {
-  const description = `request timed out: no complete answer within ${Duration.format(timeout)}`
+  const description = IocmError.timeoutDescription(timeout)
   return new HttpClientError.HttpClientError({
     reason: response === undefined
       ? new HttpClientError.TransportError({ request, description })
