@@ -82,6 +82,20 @@ const traced = (name: string, appId: string, url: string) => {
       ))
 }
 
+/**
+ * When the login or refresh under way must be over: epoch milliseconds of the live clock
+ * (`Date.now()`), set by `IocmAuth` around each request it sends, which it interrupts (aborting the
+ * request) then. A transport whose own deadline would not fire earlier may leave it off, so that a
+ * call has one timer: `@iocm/http` does.
+ *
+ * @since 0.2.0
+ * @category References
+ */
+export const CallDeadline: Context.Reference<number | undefined> = Context.Reference<number | undefined>(
+  "@iocm/core/IocmAuth/CallDeadline",
+  { defaultValue: () => undefined }
+)
+
 /** What `forOurRequest` gives a fiber that has no `RequestInit` of its own (shared: it is never mutated). */
 const manualRedirects: globalThis.RequestInit = { redirect: "manual" }
 
@@ -95,7 +109,7 @@ const withManualRedirects = <R>(context: Context.Context<R>): Context.Context<R>
 
 /**
  * Runs a login or refresh request the way it must be sent, whatever the `HttpClient`, in one
- * context update:
+ * context update (with its `CallDeadline`, `timeoutMillis` from now):
  * - a fetch-based client does not follow redirects (on a 307 fetch would re-send the body, secret
  *   included, to wherever the redirect points); other clients ignore its `RequestInit`, and undici's
  *   and Node's do not follow redirects anyway;
@@ -103,10 +117,15 @@ const withManualRedirects = <R>(context: Context.Context<R>): Context.Context<R>
  *   holds the request and its body (appId, secret, refresh token), for any exporter to send. The
  *   `iocm.login` and `iocm.refresh` spans carry the HTTP attributes instead.
  */
-const forOurRequest = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+const forOurRequest = (timeoutMillis: number) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.updateContext(
     self,
-    (context: Context.Context<R>) => Context.add(withManualRedirects(context), HttpClient.TracerDisabledWhen, constTrue)
+    (context: Context.Context<R>) =>
+      Context.add(
+        Context.add(withManualRedirects(context), HttpClient.TracerDisabledWhen, constTrue),
+        CallDeadline,
+        Date.now() + timeoutMillis
+      )
   )
 
 /** Sets the status of the response on the current span (the `iocm.login` or `iocm.refresh` one). */
@@ -175,13 +194,15 @@ export const make: Effect.Effect<Service, InvalidPlatformConfig, HttpClient.Http
         code: "Timeout",
         description: timeoutDescription(config.requestTimeout)
       })
-    const withinRequestTimeout = Deadline.within(Duration.toMillis(config.requestTimeout), timedOut)
+    const timeoutMillis = Duration.toMillis(config.requestTimeout)
+    const withinRequestTimeout = Deadline.within(timeoutMillis, timedOut)
+    const sentAsOurs = forOurRequest(timeoutMillis)
 
     /** One request and its answer, bounded as a whole by `requestTimeout` (interrupted, so aborted, when it fires). */
     const exchange = (request: HttpClientRequest.HttpClientRequest, known: ReadonlyArray<string>) =>
       Effect.flatMap(Clock.currentTimeMillis, (issuedAt) =>
         client.execute(HttpClientRequest.acceptJson(request)).pipe(
-          forOurRequest,
+          sentAsOurs,
           Effect.mapError((error) => transportError(error, known)),
           Effect.tap(annotateStatus),
           Effect.flatMap((response) => readTokenResponse(response, known)),

@@ -158,7 +158,9 @@ const configError = (issue: Settings.Issue): IocmHttpConfigError => new IocmHttp
  * no response by then fails with an `HttpClientError` whose reason is a `TransportError`, a body still
  * being read (even one that trickles in) with one whose reason is a `DecodeError`, both described
  * "request timed out: no complete answer within …"; either way the request is interrupted, which aborts it
- * on the wire. One timer per request, cleared as soon as its body has been read.
+ * on the wire. One timer per request, cleared as soon as its body has been read — and none for a request
+ * sent inside a login or refresh whose own bound (`IocmAuth.CallDeadline`) comes no later: that bound
+ * already interrupts it.
  *
  * @since 0.1.0
  * @category Combinators

@@ -11,8 +11,13 @@
  * alive by itself. The only fiber it adds is the one that runs the phase under way, so that the timer can
  * interrupt it without interrupting the caller.
  *
+ * A request sent inside a call that is bounded as a whole no later than this deadline would fire
+ * (`IocmAuth.CallDeadline`: a login or refresh) gets no deadline of its own: the call's bound already
+ * interrupts it, and one timer per call is the point.
+ *
  * @internal
  */
+import * as IocmAuth from "@iocm/core/IocmAuth"
 import * as IocmError from "@iocm/core/IocmError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -159,7 +164,10 @@ export const withTimeout = (timeout: Duration.Input) => {
     self: HttpClient.HttpClient.With<E, R>
   ): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> =>
     HttpClient.transform(self, (effect, request) =>
-      Effect.suspend(() => {
+      Effect.withFiber((fiber) => {
+        // A call bounded as a whole no later than this request would be (`IocmAuth`'s) needs no second timer.
+        const outer = fiber.getRef(IocmAuth.CallDeadline)
+        if (outer !== undefined && outer <= Date.now() + millis) return effect
         const deadline = new Deadline(millis)
         return Effect.map(deadline.bound(effect, () => timedOut(duration, request), false), (response) => {
           deadline.received(response)
