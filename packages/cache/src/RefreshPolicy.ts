@@ -21,9 +21,10 @@ import type { Operation } from "./TokenEvent.js"
 
 /**
  * The back-off between attempts. Its input is the error of the failed attempt, or `undefined` when
- * the attempt succeeded with a token already due for refresh; each output's delay is the wait
- * before the next attempt, and a schedule that ends stops the attempts as a terminal error does.
- * It restarts after every success.
+ * the attempt died or succeeded with a token already due for refresh; each output's delay is the
+ * wait before the next attempt (at least 100 ms, whatever the schedule says), and a schedule that
+ * ends stops the attempts as a terminal error does. It restarts after every success that brings a
+ * token not yet due, and after a terminal error.
  *
  * @since 0.2.0
  * @category Models
@@ -48,7 +49,8 @@ export interface RefreshPolicy {
   /**
    * How long a `get` with no valid token waits across failed attempts before it fails with the
    * latest error (default 30 seconds, the default request timeout), so that a service starting
-   * while the platform blips does not fail its first callers.
+   * while the platform blips does not fail its first callers. A caller that joins a flight already
+   * in progress counts it from when that flight was requested.
    */
   readonly coldStartWait: Duration.Duration
   /**
@@ -199,7 +201,8 @@ const retryOf = (options: Options): Effect.Effect<Retry, InvalidRefreshPolicy> =
 
 /**
  * A policy from the defaults and the given options (or a whole policy, returned as it is checked).
- * An option that is not a finite, non-negative duration fails with `InvalidRefreshPolicy`.
+ * An option that is not a finite, non-negative duration (or a zero `storeTimeout` or `retryBase`)
+ * fails with `InvalidRefreshPolicy`.
  *
  * @example
  * ```ts
@@ -217,6 +220,12 @@ export const make = (options: Options | RefreshPolicy = {}): Effect.Effect<Refre
     const { retry: _, ...durations } = options
     const read = <K extends keyof typeof durations & keyof RefreshPolicy>(key: K) =>
       durationOption(key, durations[key] as Duration.Input | undefined, defaults[key] as Duration.Duration)
+    const storeTimeout = yield* read("storeTimeout")
+    if (Duration.isZero(storeTimeout)) {
+      return yield* Effect.fail(
+        new InvalidRefreshPolicy({ option: "storeTimeout", description: "a store call must be given longer than zero" })
+      )
+    }
     return {
       refreshLead: yield* read("refreshLead"),
       jitter: yield* read("jitter"),
@@ -224,7 +233,7 @@ export const make = (options: Options | RefreshPolicy = {}): Effect.Effect<Refre
       retry: yield* retryOf(options as Options),
       coldStartWait: yield* read("coldStartWait"),
       shortenBackOffAfter: yield* read("shortenBackOffAfter"),
-      storeTimeout: yield* read("storeTimeout")
+      storeTimeout
     }
   })
 
@@ -316,7 +325,9 @@ export const windows = (
  *   missing parameters, and errors of unknown meaning that persist past `unknownErrorAttempts`.
  *   A still-valid token keeps being served until it expires.
  *
- * `attempt` counts the consecutive failed attempts, this one included (1 for the first).
+ * `attempt` counts the consecutive attempts that failed with this same error (its tag and code),
+ * this one included (1 for the first): a streak of transport errors does not use up the attempts
+ * of a malformed answer that follows, and `TokenService.refresh` starts every count again.
  *
  * @since 0.2.0
  * @category Retrying

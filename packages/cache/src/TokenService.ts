@@ -2,14 +2,15 @@
  * The token lifecycle of a Network Application: `yield* TokenService.get` anywhere and receive a
  * valid access token, without ever thinking about expiry.
  *
- * - **No I/O while the token is fresh**: `get` reads a `Ref` and the `Clock`.
+ * - **No I/O while the token is fresh**: `get` reads a synchronous copy of the state and the `Clock`.
  * - **Proactive**: a background fiber refreshes at `expiresAt − refreshLead − jitter`; it never
  *   dies, and while the token is valid callers get it at once even if refreshes are failing.
  * - **Single flight**: at most one login or refresh at a time (the platform invalidates the
  *   previous access token on each); every caller awaits the same `Deferred`, and the request runs
  *   in the service's own fiber, so an interrupted caller never cancels it.
- * - **Retrying**: retryable errors back off exponentially with jitter; a refused, missing or
- *   expired refresh token leads to one login; credentials and frozen accounts are terminal.
+ * - **Retrying**: `RefreshPolicy.classify` decides; retryable errors back off on the policy's
+ *   `Schedule`; a refused, missing or expired refresh token leads to one login; credentials and
+ *   frozen accounts are terminal, and a terminal error never withholds a still-valid token.
  * - **Authenticated client**: `authenticated` signs business calls and replays once on 403/1010005.
  *
  * @since 0.1.0
@@ -58,14 +59,18 @@ export interface Service {
   /**
    * The current access token. Fresh: at once, no I/O. Inside the forced window, expired or absent:
    * awaits the login or refresh in flight (starting one if none), and falls back to the current
-   * token if that fails while it is still valid. After a terminal error: fails at once.
+   * token if that fails while it is still valid; with no valid token it waits across failed
+   * attempts for up to `coldStartWait` (counted from when the flight it joins was requested).
+   * After a terminal error: the still-valid token until it expires, then the error at once. After
+   * the service's scope closed: the still-valid token, else the terminal error, else interrupted.
    */
   readonly get: Effect.Effect<AccessToken, TokenError>
   /** Forces a refresh (or joins the one in flight) and clears a terminal state; fails with its error. */
   readonly refresh: Effect.Effect<AccessToken, TokenError>
   /**
    * Drops the access token if it is still the one of `generation` (compare-and-invalidate) and
-   * starts obtaining a new one; `true` when it dropped it. The refresh token is kept.
+   * starts obtaining a new one — unless a flight in progress, a back-off, a terminal state or a
+   * closed service already decides when; `true` when it dropped it. The refresh token is kept.
    */
   readonly invalidate: (generation: number, reason?: Reason | undefined) => Effect.Effect<boolean>
   /** The token set in force, if any. */

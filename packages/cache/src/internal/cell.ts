@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type * as Deferred from "effect/Deferred"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import type { TokenError } from "../TokenError.js"
@@ -33,6 +33,8 @@ export class Cell {
   view: TokenState.ReadView<Pending>
   /** `Effect.succeed(view.access)`, built once per token. */
   hit: Effect.Effect<AccessToken> | undefined
+  /** Completed, and replaced, whenever a flight is registered or the service closes. */
+  private signal = Deferred.makeUnsafe<void>()
 
   constructor(readonly ref: Ref.Ref<State>, initial: State) {
     this.state = initial
@@ -40,13 +42,30 @@ export class Cell {
     this.hit = this.view.access === undefined ? undefined : Effect.succeed(this.view.access)
   }
 
-  /** Runs a transition of the state (see `tokenState.ts`). */
+  /**
+   * Runs a transition of the state (see `tokenState.ts`). Callers waiting for the next flight are
+   * woken after the state is in place, not from inside the transition.
+   */
   modify<B>(f: (state: State) => readonly [B, State]): Effect.Effect<B> {
-    return Ref.modify(this.ref, (state) => {
-      const result = f(state)
-      if (result[1] !== state) this.mirror(result[1])
-      return result
-    })
+    return Effect.flatMap(
+      Ref.modify(this.ref, (state) => {
+        const result = f(state)
+        const woken = result[1] === state ? undefined : this.mirror(result[1])
+        return [[result[0], woken] as const, result[1]]
+      }),
+      ([result, woken]) => {
+        if (woken !== undefined) Deferred.doneUnsafe(woken, Effect.void)
+        return Effect.succeed(result)
+      }
+    )
+  }
+
+  /**
+   * Completes when the next flight is registered or the service closes, from the state as it is
+   * now: what a caller waiting out a back-off wakes on, so that it joins a retry that started early.
+   */
+  nextFlight(): Effect.Effect<void> {
+    return Deferred.await(this.signal)
   }
 
   /** Runs a transition that decides nothing. */
@@ -54,11 +73,16 @@ export class Cell {
     return this.modify((state) => [void 0, f(state)])
   }
 
-  private mirror(state: State): void {
+  /** Keeps the mirror equal to `state`; returns the signal to complete when a flight was registered or the service closed. */
+  private mirror(state: State): Deferred.Deferred<void> | undefined {
+    const registered = state.flight !== undefined && state.flight !== this.state.flight
+    const woken = registered || (state.closed && !this.state.closed) ? this.signal : undefined
+    if (woken !== undefined) this.signal = Deferred.makeUnsafe<void>()
     this.state = state
     const view = TokenState.readView(state)
     if (view.access !== this.view.access) this.hit = view.access === undefined ? undefined : Effect.succeed(view.access)
     this.view = view
+    return woken
   }
 }
 

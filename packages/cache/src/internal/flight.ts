@@ -6,8 +6,9 @@
  * @internal
  */
 import type * as IocmAuth from "@iocm/core/IocmAuth"
-import type * as IocmError from "@iocm/core/IocmError"
+import * as IocmError from "@iocm/core/IocmError"
 import { TokenSet } from "@iocm/core/TokenSet"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -73,13 +74,12 @@ interface BoundedStore {
   readonly withLock: TokenStore["Service"]["withLock"]
 }
 
-/** The store's calls, each bounded by `timeout`, a failure logged and read as "no store". */
+/** The store's calls, each bounded by `timeout`; a failure (or a defect) is logged and read as "no store". */
 const boundedStore = (store: TokenStore["Service"], timeout: Duration.Duration): BoundedStore => {
-  // A store of this process answers at once: bounding it would only cost every refresh a race.
+  // A store of this process answers at once: bounding it would only cost every refresh a fork.
   const bound = InProcessStore.isInProcess(store)
     ? <A>(self: Effect.Effect<A, TokenStoreError>) => self
-    : <A>(self: Effect.Effect<A, TokenStoreError>, operation: "get" | "set") =>
-      Effect.timeoutOrElse(self, { duration: timeout, orElse: () => Effect.fail(storeTimedOut(operation, timeout)) })
+    : <A>(self: Effect.Effect<A, TokenStoreError>, operation: "get" | "set") => boundedCall(self, operation, timeout)
   return {
     get: bound(store.get, "get").pipe(
       Effect.map(Option.getOrUndefined),
@@ -91,13 +91,49 @@ const boundedStore = (store: TokenStore["Service"], timeout: Duration.Duration):
   }
 }
 
-const storeTimedOut = (operation: "get" | "set" | "lock", timeout: Duration.Duration) =>
-  new TokenStoreError({ operation, description: `no answer within ${Duration.format(timeout)}` })
+/**
+ * `self` in a fiber of its own, waited for at most `timeout`: a call that does not answer by then
+ * fails with `TokenStoreError` at once, whether or not it lets itself be interrupted (it is
+ * interrupted without waiting for it). A defect counts as a failure.
+ */
+const boundedCall = <A>(
+  self: Effect.Effect<A, TokenStoreError>,
+  operation: "get" | "set",
+  timeout: Duration.Duration
+): Effect.Effect<A, TokenStoreError> =>
+  Effect.flatMap(
+    Effect.forkDetach(self, { startImmediately: true }),
+    (fiber) =>
+      Effect.flatMap(awaitAtMost(fiber, timeout), (exit) =>
+        exit === undefined
+          ? Effect.fail(storeFailure(operation, `no answer within ${Duration.format(timeout)}`))
+          : Effect.catchDefect(exit, () => Effect.fail(storeFailure(operation, "failed unexpectedly"))))
+  )
 
 /**
- * Runs `body` inside the store's lock. A lock not granted within `timeout` is given up and `body`
- * runs without it (as when the lock fails); once `body` is done, a release that does not answer
- * within `timeout` is left behind (interrupted in the background).
+ * The exit of `fiber` if it ends within `timeout`, else undefined and the fiber is interrupted in
+ * the background; interrupting the wait interrupts the fiber the same way.
+ */
+const awaitAtMost = <A, E>(fiber: Fiber.Fiber<A, E>, timeout: Duration.Duration) =>
+  Effect.timeoutOption(Fiber.await(fiber), timeout).pipe(
+    Effect.map((exit) => {
+      if (Option.isSome(exit)) return exit.value
+      fiber.interruptUnsafe()
+      return undefined
+    }),
+    Effect.onInterrupt(() => Effect.sync(() => fiber.interruptUnsafe()))
+  )
+
+const storeFailure = (operation: "get" | "set" | "lock", description: string) =>
+  new TokenStoreError({ operation, description })
+
+/**
+ * Runs `body` inside the store's lock, exactly once. A lock not granted within `timeout` is given up
+ * (interrupted, so that `body` can no longer start inside it) and `body` runs without it, as when
+ * the lock fails. Once `body` is done, a release that does not answer within `timeout` is left
+ * behind. A lock that cuts `body` off (a lease that ran out) fails the attempt with a retryable
+ * `TransportError`. The lock runs in a fiber of its own, so that nothing it leaves behind can hold
+ * up the service's scope.
  */
 const locked = (
   withLock: NonNullable<TokenStore["Service"]["withLock"]>,
@@ -105,35 +141,43 @@ const locked = (
   timeout: Duration.Duration,
   reason: Reason
 ): Effect.Effect<Obtained, AttemptFailure> =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
+    let phase: "waiting" | "entered" | "abandoned" = "waiting"
     const entered = Deferred.makeUnsafe<void>()
     const outcome = Deferred.makeUnsafe<Exit.Exit<Obtained, AttemptFailure>>()
-    const inside = Effect.andThen(
-      Deferred.succeed(entered, void 0),
-      Effect.flatMap(Effect.exit(body), (exit) => Deferred.succeed(outcome, exit))
-    )
-    const lock = yield* Effect.forkChild(withLock(inside), { startImmediately: true })
-    // Wait until `body` runs, the lock fails, or `timeout` passes.
-    yield* Effect.raceFirst(Deferred.await(entered), Effect.timeoutOption(Fiber.await(lock), timeout))
-    if (!(yield* Deferred.isDone(entered))) {
-      const lockExit = lock.pollUnsafe()
-      yield* Effect.forkDetach(Fiber.interrupt(lock))
-      yield* Report.lockFailed(
-        reason,
-        lockExit !== undefined && Exit.isFailure(lockExit) ? lockExit.cause : undefined,
-        timeout
-      )
-      return yield* body
-    }
-    const exit = yield* Deferred.await(outcome)
-    yield* Effect.timeoutOption(Fiber.await(lock), timeout).pipe(
-      Effect.flatMap(Option.match({
-        onNone: () => Effect.andThen(Effect.forkDetach(Fiber.interrupt(lock)), Report.unlockTimedOut(timeout)),
-        onSome: () => Effect.void
-      }))
-    )
-    return yield* exit
+    const inside = Effect.suspend(() => {
+      if (phase === "abandoned") return Effect.interrupt
+      phase = "entered"
+      Deferred.doneUnsafe(entered, Effect.void)
+      return Effect.onExit(body, (exit) => Deferred.succeed(outcome, exit))
+    })
+    return Effect.flatMap(Effect.forkDetach(withLock(inside), { startImmediately: true }), (lock) =>
+      Effect.gen(function*() {
+        yield* Effect.raceFirst(Deferred.await(entered), Effect.timeoutOption(Fiber.await(lock), timeout))
+        if (phase === "waiting") {
+          phase = "abandoned"
+          lock.interruptUnsafe()
+          yield* Report.lockFailed(reason, lock.pollUnsafe(), timeout)
+          return yield* body
+        }
+        const exit = yield* Deferred.await(outcome)
+        if ((yield* awaitAtMost(lock, timeout)) === undefined) {
+          yield* Report.unlockTimedOut(timeout)
+        }
+        return yield* Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? Effect.fail(cutOff) : exit
+      }).pipe(Effect.onInterrupt(() =>
+        Effect.sync(() => lock.interruptUnsafe())
+      )))
   })
+
+/** The failure of an attempt the store's lock cut off before it finished. */
+const cutOff = new AttemptFailure(
+  "login",
+  new IocmError.TransportError({
+    code: "StoreLock",
+    description: "The token store's lock ended the attempt before it finished."
+  })
+)
 
 // -- the attempt ------------------------------------------------------------------------------
 
@@ -146,7 +190,7 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
     // Another process sharing the store may already have a newer token: adopt it.
     if (
       shared !== undefined && shared.generation > Math.max(seen, local?.generation ?? 0) &&
-      sentAt < shared.tokens.expiresAt - Duration.toMillis(policy.forcedWindow)
+      sentAt < RefreshPolicy.windows(policy, shared.tokens, 0).forcedAt
     ) {
       return { operation: "refresh", reason, stored: shared, refreshToken: "kept", adopted: true, sentAt } as const
     }

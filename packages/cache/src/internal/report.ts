@@ -188,7 +188,7 @@ export const change = (events: PubSub.PubSub<TokenEvent>, change: Change): Effec
     if (told.event !== undefined) yield* PubSub.publish(events, told.event)
     const line = told.cause === undefined ? log[told.level](told.message) : log[told.level](told.message, told.cause)
     yield* Effect.annotateLogs(line, told.annotations)
-  })
+  }).pipe(Effect.ignoreCause) // a logger or a metric that fails must not stop the worker
 }
 
 /** The worker's periodic reading of the time left on the token in force. */
@@ -219,15 +219,17 @@ export const requestEnded = (
 export const storeFailed = (what: "read" | "written", error: TokenStoreError): Effect.Effect<void> =>
   Effect.logWarning(`Token store could not be ${what}; carrying on without it. ${error.message}`)
 
-/** The store's lock failed or was not granted in time: the attempt runs without it. */
+/** The store's lock failed, ended without running the attempt, or was not granted in time: the attempt runs without it. */
 export const lockFailed = (
   reason: Reason,
-  cause: Cause.Cause<unknown> | undefined,
+  lock: Exit.Exit<unknown, unknown> | undefined,
   timeout: Duration.Duration
 ): Effect.Effect<void> => {
-  const why = cause === undefined
+  const why = lock === undefined
     ? `not granted within ${Duration.format(timeout)}`
-    : Option.match(Cause.findErrorOption(cause), {
+    : Exit.isSuccess(lock)
+    ? "ended without running the attempt"
+    : Option.match(Cause.findErrorOption(lock.cause), {
       onNone: () => "failed unexpectedly",
       onSome: (error) => error instanceof Error ? error.message : "failed"
     })

@@ -183,10 +183,14 @@ const afterFailure = (callers: Callers, error: TokenError, deadline: number): Ef
 const getWithin = (callers: Callers, deadline: number): Effect.Effect<AccessToken, TokenError> =>
   Effect.suspend(() => {
     const at = callers.now()
+    let nextFlight: Effect.Effect<void> = Effect.never
     return Effect.flatMap(
       transition(
         callers,
-        (state) => TokenState.get(state, at, callers.request, callers.shortenAfter),
+        (state) => {
+          nextFlight = callers.cell.nextFlight()
+          return TokenState.get(state, at, callers.request, callers.shortenAfter)
+        },
         (decision) => decision._tag === "Join" && decision.started
       ),
       (decision) => {
@@ -199,8 +203,12 @@ const getWithin = (callers: Callers, deadline: number): Effect.Effect<AccessToke
               (error) => afterFailure(callers, error, deadline)
             )
           case "Fail":
+            // Waits out the back-off, or less: until a retry (or a refresh) starts, or the service closes.
             return decision.retryAt !== undefined && decision.retryAt <= deadline
-              ? Effect.andThen(Effect.sleep(Duration.millis(decision.retryAt - at)), getWithin(callers, deadline))
+              ? Effect.andThen(
+                Effect.raceFirst(Effect.sleep(Duration.millis(decision.retryAt - at)), nextFlight),
+                getWithin(callers, deadline)
+              )
               : Effect.failCause(decision.cause)
           case "Closed":
             return Effect.interrupt

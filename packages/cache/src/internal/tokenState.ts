@@ -55,6 +55,8 @@ export interface State<F extends Flight = Flight> {
   readonly terminal: TokenError | undefined
   /** Consecutive failed attempts. */
   readonly failures: number
+  /** The consecutive failed attempts that failed with the same error (see `Failure.streakOf`). */
+  readonly streak: { readonly of: string; readonly count: number } | undefined
   /** Highest generation seen. */
   readonly generation: number
   /** The service's scope has closed: no flight starts any more. */
@@ -69,6 +71,7 @@ export const initial = <F extends Flight>(entry?: Entry | undefined): State<F> =
   hold: undefined,
   terminal: undefined,
   failures: 0,
+  streak: undefined,
   generation: entry?.stored.generation ?? 0,
   closed: false
 })
@@ -154,13 +157,13 @@ export const get = <F extends Flight>(
   return [{ _tag: "Join", flight, started: true }, next]
 }
 
-/** `refresh`: clears a terminal state and a back-off, and joins the flight in progress or starts one. */
+/** `refresh`: clears a terminal state, a back-off and the count of failures, and joins the flight in progress or starts one. */
 export const refresh = <F extends Flight>(
   state: State<F>,
   request: Request<F>
 ): readonly [{ readonly flight: F; readonly started: boolean } | undefined, State<F>] => {
   if (state.closed) return [undefined, state]
-  const cleared: State<F> = { ...state, terminal: undefined, hold: undefined }
+  const cleared: State<F> = { ...state, terminal: undefined, hold: undefined, failures: 0, streak: undefined }
   if (state.flight !== undefined) return [{ flight: state.flight, started: false }, cleared]
   const [flight, next] = withFlight(cleared, request, "explicit")
   return [{ flight, started: true }, next]
@@ -213,6 +216,7 @@ export const succeeded = <F extends Flight>(
     : { since: now, until: backOffUntil, cause: undefined, shortened: false },
   terminal: undefined,
   failures: backOffUntil === undefined ? 0 : state.failures + 1,
+  streak: undefined,
   generation: Math.max(state.generation, entry.access.generation)
 })
 
@@ -225,7 +229,13 @@ export interface Failure {
   readonly retryAt: number
   /** The token set that arrived with the failure (it expired on arrival), replacing the one in force. */
   readonly arrived?: Entry | undefined
+  /** What the error was (its tag and code), to count a streak of the same error; undefined for a defect. */
+  readonly streakOf: string | undefined
 }
+
+/** How many attempts in a row, the next one included, will have failed with the error `of`. */
+export const sameFailures = (state: State<Flight>, of: string | undefined): number =>
+  of !== undefined && state.streak?.of === of ? state.streak.count + 1 : 1
 
 /**
  * A flight failed at `now`. A retry is never due later than the token it protects needs: before
@@ -249,6 +259,9 @@ export const failed = <F extends Flight>(
     revoked,
     flight: undefined,
     failures: attempt,
+    streak: failure.streakOf === undefined
+      ? undefined
+      : { of: failure.streakOf, count: sameFailures(state, failure.streakOf) },
     generation: Math.max(state.generation, entry?.access.generation ?? 0)
   }
   const next: State<F> = failure.terminal !== undefined

@@ -54,11 +54,11 @@ interface Progress {
   retry: Stepper | undefined
 }
 
-/** The longest single wait of the worker: the clock cannot schedule a timer beyond 2^31 − 1 ms. */
-const maxWaitMillis = 2 ** 31 - 1
-
-/** The pause after an unexpected defect, of the worker or of an attempt past its schedule's end. */
+/** The pause after an unexpected defect: of the worker, of an attempt, or of the retry schedule. */
 const defectPause = Duration.millis(500)
+
+/** The shortest wait between two attempts, whatever the retry schedule says: never a tight loop. */
+export const minimumRetryMillis = 100
 
 /**
  * The worker's loop, starting with `timer`. No yield between steps: a step that takes the wake-up
@@ -97,30 +97,83 @@ const step = (worker: Worker, progress: Progress): Effect.Effect<void> =>
       ? Queue.take(worker.wake)
       : at >= timer.at
       ? attempt(worker, progress, timer.reason)
-      // A timer further away than the clock can schedule (about 24.8 days) is waited for in steps.
-      : Effect.timeoutOption(Queue.take(worker.wake), Duration.millis(Math.min(timer.at - at, maxWaitMillis)))
+      : Effect.timeoutOption(Queue.take(worker.wake), Duration.millis(timer.at - at))
     return Effect.andThen(reading, next)
   })
 
-/** One attempt for `reason` (or the flight a caller already requested), and what follows from it. */
+/**
+ * One attempt for `reason` (or the flight a caller already requested), and what follows from it.
+ * Only the request itself can be interrupted: the outcome, once there, always reaches the state and
+ * the flight's callers. An outcome whose handling dies still fails the flight and pauses.
+ */
 const attempt = (worker: Worker, progress: Progress, reason: Reason): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    const pending = yield* worker.cell.modify((state) => TokenState.attempt(state, reason, worker.request))
-    const exit = yield* Effect.exit(Flight.run(worker.flight, pending.reason))
-    progress.timer = yield* Exit.match(exit, {
-      onSuccess: (obtained) => succeeded(worker, progress, pending, obtained),
-      onFailure: (cause) => failed(worker, progress, pending, cause)
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const pending = yield* worker.cell.modify((state) => TokenState.attempt(state, reason, worker.request))
+      const exit = yield* Effect.exit(restore(Flight.run(worker.flight, pending.reason)))
+      progress.timer = yield* outcome(worker, progress, pending, exit).pipe(
+        Effect.catchCause((cause) => abandoned(worker, progress, pending, cause))
+      )
     })
+  )
+
+const outcome = (
+  worker: Worker,
+  progress: Progress,
+  pending: Pending,
+  exit: Exit.Exit<Flight.Obtained, Flight.AttemptFailure>
+): Effect.Effect<Timer | undefined> =>
+  Exit.isSuccess(exit)
+    ? succeeded(worker, progress, pending, exit.value)
+    : Cause.hasInterruptsOnly(exit.cause)
+    ? abandoned(worker, progress, pending, exit.cause)
+    : failed(worker, progress, pending, exit.cause)
+
+/**
+ * The attempt was interrupted (the service is closing) or its outcome could not be handled: its
+ * callers get the cause, and the next attempt waits for a pause.
+ */
+const abandoned = (
+  worker: Worker,
+  progress: Progress,
+  pending: Pending,
+  cause: Cause.Cause<unknown>
+): Effect.Effect<Timer | undefined> =>
+  Effect.gen(function*() {
+    const at = worker.now()
+    const retryAt = at + Duration.toMillis(defectPause)
+    const errorCause = cause as Cause.Cause<never>
+    const result = yield* worker.cell.modify((state) =>
+      TokenState.failed(state, { cause: errorCause, terminal: undefined, retryAt, streakOf: undefined }, at)
+    )
+    yield* Deferred.failCause(pending.deferred, errorCause)
+    progress.retry = undefined
+    if (Cause.hasInterruptsOnly(cause)) return undefined
+    yield* Report.change(worker.events, {
+      _tag: "Died",
+      reason: pending.reason,
+      cause,
+      attempt: result.attempt,
+      retryAt: result.retryAt!
+    })
+    return { at: result.retryAt!, reason: pending.reason }
   })
 
-/** The delay before the next attempt from the retry schedule, or undefined when it has ended. */
-const nextDelay = (worker: Worker, progress: Progress, input: TokenError | undefined) =>
+/**
+ * The delay before the next attempt from the retry schedule (at least `minimumRetryMillis`), or
+ * undefined when the schedule has ended; a schedule that dies gives the defect pause.
+ */
+const nextDelay = (
+  worker: Worker,
+  progress: Progress,
+  input: TokenError | undefined
+): Effect.Effect<number | undefined> =>
   Effect.gen(function*() {
     const stepper = progress.retry ?? (yield* Schedule.toStep(worker.policy.retry))
     progress.retry = stepper
     const delay = yield* Pull.catchDone(stepper(worker.now(), input), () => Effect.succeed(undefined))
-    return delay === undefined ? undefined : Duration.toMillis(delay[1])
-  })
+    return delay === undefined ? undefined : Math.max(minimumRetryMillis, Duration.toMillis(delay[1]))
+  }).pipe(Effect.catchCause(() => Effect.succeed(Duration.toMillis(defectPause))))
 
 const succeeded = (
   worker: Worker,
@@ -185,7 +238,8 @@ const failed = (
     const at = worker.now()
     const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
     const errorCause: Cause.Cause<TokenError> = Cause.map(cause, (f) => f.error)
-    const attempt = worker.cell.state.failures + 1
+    const streakOf = failure === undefined ? undefined : `${failure.error._tag}:${failure.error.code}`
+    const attempt = TokenState.sameFailures(worker.cell.state, streakOf)
     const classification = failure === undefined
       ? "retry"
       : RefreshPolicy.classify(failure.error, { operation: failure.operation, attempt })
@@ -194,7 +248,7 @@ const failed = (
     const terminal = failure !== undefined && delay === undefined ? failure.error : undefined
     const retryAt = at + (delay ?? Duration.toMillis(defectPause))
     const result = yield* worker.cell.modify((state) =>
-      TokenState.failed(state, { cause: errorCause, terminal, retryAt, arrived }, at)
+      TokenState.failed(state, { cause: errorCause, terminal, retryAt, arrived, streakOf }, at)
     )
     yield* Deferred.failCause(pending.deferred, errorCause)
     if (terminal !== undefined) progress.retry = undefined
