@@ -1,31 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@iocm/simulator"
+import * as TestServer from "@iocm/testing/TestServer"
 import { Effect, Redacted } from "effect"
 import * as Fs from "node:fs"
-import * as Https from "node:https"
-import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { runExample } from "./runExample.js"
 
 const fixture = (name: string) => join(Simulator.fixturesDirectory, name)
 const caFile = fixture("ca.pem")
-
-/** A TLS server that accepts connections and requests but never answers. */
-const stalledServer = Effect.acquireRelease(
-  Effect.callback<{ readonly url: string; readonly server: Https.Server }>((resume) => {
-    const server = Https.createServer({
-      cert: Fs.readFileSync(fixture("server.pem")),
-      key: Fs.readFileSync(fixture("server-key.pem"))
-    }, () => {})
-    server.listen(
-      0,
-      "127.0.0.1",
-      () => resume(Effect.succeed({ url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, server }))
-    )
-  }),
-  ({ server }) =>
-    Effect.sync(() => server.closeAllConnections()).pipe(Effect.andThen(Effect.sync(() => server.close())))
-)
 
 const parse = (line: string) => JSON.parse(line) as Record<string, unknown>
 
@@ -144,7 +126,7 @@ describe("pnpm example refresh-token", () => {
 
   it.live("a stalled server is abandoned at IOCM_TIMEOUT", () =>
     Effect.gen(function*() {
-      const { url } = yield* stalledServer
+      const { url } = yield* TestServer.make(TestServer.stall)
       const run = yield* runExample("refresh-token", {
         IOCM_BASE_URL: url,
         IOCM_APP_ID: "app",

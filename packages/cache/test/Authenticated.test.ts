@@ -1,19 +1,25 @@
 import { assert, describe, it } from "@effect/vitest"
 import { PlatformConfig, Wire } from "@iocm/core"
+import { FakeAuth, Logs, Spans, TestServer } from "@iocm/testing"
 import { Effect, Layer, Redacted, References, Stream } from "effect"
-import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
+import { HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import * as Authenticated from "../src/internal/authenticated.js"
 import * as TokenService from "../src/TokenService.js"
 import * as TokenStore from "../src/TokenStore.js"
-import * as Capture from "./utils/Capture.js"
-import * as FakeAuth from "./utils/FakeAuth.js"
-import * as HostileServer from "./utils/HostileServer.js"
 
 const appId = "my-app"
 
+/** The business API's answer to a call with a token it knows. */
+const ok = TestServer.json(200, { totalCount: 0, pageNo: 0, pageSize: 10, devices: [] })
+/** The business API's answer to a call with a token it does not know (any more). */
+const invalidToken = TestServer.json(403, { resultcode: "1010005", resultmsg: "Invalid access token or appId." })
+
+/** Over HTTPS, trusting the test CA; with no log line printed. */
+const live = Layer.merge(TestServer.layerClient, Logs.silent)
+
 /**
- * A fake `IocmAuth` and a hostile business API over plain HTTP on loopback that accepts only the
- * token the fake issued last; `revoke` makes the platform forget it (e.g. another login happened).
+ * A fake `IocmAuth` and a hostile business API on loopback that accepts only the token the fake
+ * issued last; `revoke` makes the platform forget it (e.g. another login happened).
  */
 const hostilePlatform = Effect.gen(function*() {
   const fake = FakeAuth.make()
@@ -21,8 +27,8 @@ const hostilePlatform = Effect.gen(function*() {
   fake.onIssue = (token) => {
     valid = token
   }
-  const server = yield* HostileServer.make((request) =>
-    request.token !== undefined && request.token === valid ? HostileServer.ok : HostileServer.invalidToken
+  const server = yield* TestServer.make((request) =>
+    request.token !== undefined && request.token === valid ? ok : invalidToken
   )
   const revoke = () => {
     valid = "revoked"
@@ -38,7 +44,7 @@ const setup = (options: { readonly appKeyHeader?: string } = {}) =>
       Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory))
     )
     const client = Authenticated.make(
-      (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl))),
+      (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(server.url))),
       service,
       { appId, appKeyHeader: options.appKeyHeader ?? "app_key" }
     )
@@ -58,7 +64,7 @@ describe("TokenService.authenticated", () => {
       assert.strictEqual(request!.headers.authorization, "Bearer at-1")
       assert.strictEqual(request!.url, devices)
       assert.strictEqual(fake.logins(), 1)
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 
   it.live("uses the app-key header name of the configuration", () =>
     Effect.gen(function*() {
@@ -66,7 +72,7 @@ describe("TokenService.authenticated", () => {
       yield* client.get(devices)
       assert.strictEqual(server.requests[0]!.headers["x-app-key"], appId)
       assert.isUndefined(server.requests[0]!.headers["app_key"])
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 
   it.live("20 concurrent calls hitting 1010005: one refresh, 20 replays, all succeed", () =>
     Effect.gen(function*() {
@@ -83,12 +89,12 @@ describe("TokenService.authenticated", () => {
       assert.strictEqual(sent.length, 40)
       assert.strictEqual(sent.filter((request) => request.token === "at-1").length, 20)
       assert.strictEqual(sent.filter((request) => request.token === "at-2").length, 20)
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 
   it.live("a second 1010005 is returned as is, body intact: one replay, never a loop", () =>
     Effect.gen(function*() {
       const { client, fake, server } = yield* setup()
-      server.handler = () => HostileServer.invalidToken
+      server.answer = invalidToken
       const responses = yield* Effect.forEach(Array.from({ length: 20 }), () => client.get(devices), {
         concurrency: "unbounded"
       })
@@ -106,43 +112,43 @@ describe("TokenService.authenticated", () => {
       yield* client.get(devices)
       assert.strictEqual(server.requests.length, 42)
       assert.strictEqual(fake.refreshes(), 2)
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 
   it.live("401/100002 (older platforms, error_code body) is replayed too", () =>
     Effect.gen(function*() {
       const { client, fake, server } = yield* setup()
       yield* client.get(devices)
       let refused = false
-      server.handler = () => {
-        if (refused) return HostileServer.ok
+      server.answer = () => {
+        if (refused) return ok
         refused = true
-        return HostileServer.json(401, { error_code: 100002, error_desc: "Invalid access token." })
+        return TestServer.json(401, { error_code: 100002, error_desc: "Invalid access token." })
       }
       const response = yield* client.get(devices)
       assert.strictEqual(response.status, 200)
       assert.strictEqual(fake.refreshes(), 1)
       assert.deepStrictEqual(server.requests.map((request) => request.token), ["at-1", "at-1", "at-2"])
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 
   it.live("other refusals are returned untouched, without a refresh", () =>
     Effect.gen(function*() {
       const { client, fake, server } = yield* setup()
       const throttled = { error_code: "1010004", error_desc: "app throttle exceed." }
-      server.handler = () => HostileServer.json(403, throttled)
+      server.answer = TestServer.json(403, throttled)
       const response = yield* client.get(devices)
       assert.strictEqual(response.status, 403)
       assert.deepStrictEqual(yield* response.json, throttled)
-      server.handler = () => ({ status: 403, body: "<html>Forbidden</html>", contentType: "text/html" })
+      server.answer = TestServer.raw(403, "<html>Forbidden</html>", "text/html")
       const html = yield* client.get(devices)
       assert.strictEqual(yield* html.text, "<html>Forbidden</html>")
       assert.strictEqual(html.headers["content-type"], "text/html")
       const big = "x".repeat(200 * 1024)
-      server.handler = () => ({ status: 403, body: big })
+      server.answer = TestServer.raw(403, big, "text/plain")
       const large = yield* client.get(devices)
       assert.strictEqual((yield* large.text).length, big.length)
       assert.strictEqual(server.requests.length, 3)
       assert.strictEqual(fake.refreshes(), 0)
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 
   it.live("replays a JSON POST with the same body; a streamed body is not replayed", () =>
     Effect.gen(function*() {
@@ -165,11 +171,11 @@ describe("TokenService.authenticated", () => {
       assert.strictEqual(refused.status, 403)
       assert.strictEqual(server.requests.length, 4)
       assert.strictEqual(fake.refreshes(), 1)
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 
   it.live("redacts Authorization in spans and logs; refresh and replay spans carry the reason", () => {
-    const capture = Capture.tracer()
-    const logs = Capture.logger()
+    const capture = Spans.capture()
+    const logs = Logs.capture()
     return Effect.gen(function*() {
       const { client, revoke } = yield* setup()
       yield* client.get(devices)
@@ -196,7 +202,7 @@ describe("TokenService.authenticated", () => {
       assert.notInclude(everything, "rt-1")
       assert.isTrue(logs.logs.some((log) => log.message.includes("replaying once")))
     }).pipe(
-      Effect.provide(FetchHttpClient.layer),
+      Effect.provide(TestServer.layerClient),
       Effect.provide(logs.layer),
       Effect.provideService(References.MinimumLogLevel, "Debug"),
       Effect.provideService(HttpClient.TracerHeaderFilter, () => true),
@@ -210,7 +216,7 @@ describe("TokenService.authenticated from the context", () => {
     Effect.gen(function*() {
       const { fake, revoke, server } = yield* hostilePlatform
       const base = (yield* HttpClient.HttpClient).pipe(
-        HttpClient.mapRequest(HttpClientRequest.prependUrl(server.baseUrl))
+        HttpClient.mapRequest(HttpClientRequest.prependUrl(server.url))
       )
       // Both forms, with no Effect to run first.
       const piped = base.pipe(TokenService.authenticated, HttpClient.filterStatusOk)
@@ -219,7 +225,7 @@ describe("TokenService.authenticated from the context", () => {
         TokenService.layer().pipe(Layer.provide(Layer.merge(fake.layer, TokenStore.layerMemory)))
       )
       const config = (appKeyHeader: string) =>
-        PlatformConfig.layer({ baseUrl: server.baseUrl, appId, secret: Redacted.make("secret"), appKeyHeader })
+        PlatformConfig.layer({ baseUrl: server.url, appId, secret: Redacted.make("secret"), appKeyHeader })
       const first = yield* piped.get(devices).pipe(
         Effect.provide(config("app_key")),
         Effect.provide(tokens)
@@ -243,28 +249,26 @@ describe("TokenService.authenticated from the context", () => {
       assert.deepStrictEqual(server.requests.slice(2).map((request) => request.token), ["at-1", "at-2"])
       assert.strictEqual(fake.logins(), 1)
       assert.strictEqual(fake.refreshes(), 1)
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(live)))
 })
 
 describe("TokenService.layerAuthenticatedClient", () => {
   it.live("provides the authenticated HttpClient; a token error surfaces as a TransportError", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
-      const server = yield* HostileServer.make((request) =>
-        request.token === "at-1" ? HostileServer.ok : HostileServer.invalidToken
-      )
+      const server = yield* TestServer.make((request) => request.token === "at-1" ? ok : invalidToken)
       const layer = TokenService.layerAuthenticatedClient.pipe(
         Layer.provide(
           Layer.mergeAll(
-            FetchHttpClient.layer,
+            TestServer.layerClient,
             TokenService.layer().pipe(Layer.provide(Layer.merge(fake.layer, TokenStore.layerMemory))),
-            PlatformConfig.layer({ baseUrl: server.baseUrl, appId, secret: Redacted.make("secret") })
+            PlatformConfig.layer({ baseUrl: server.url, appId, secret: Redacted.make("secret") })
           )
         )
       )
       const program = Effect.gen(function*() {
         const client = yield* HttpClient.HttpClient
-        return yield* client.get(server.baseUrl + devices)
+        return yield* client.get(server.url + devices)
       }).pipe(Effect.provide(layer))
       assert.strictEqual((yield* program).status, 200)
       fake.login = () => FakeAuth.fail(FakeAuth.invalidCredentials())
@@ -273,5 +277,5 @@ describe("TokenService.layerAuthenticatedClient", () => {
       assert.strictEqual(error._tag, "HttpClientError")
       assert.strictEqual((error as HttpClientError.HttpClientError).reason._tag, "TransportError")
       assert.strictEqual((error.cause as { readonly _tag: string })._tag, "InvalidCredentials")
-    }))
+    }).pipe(Effect.provide(Logs.silent)))
 })

@@ -4,10 +4,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { IocmError } from "@iocm/core"
-import { Effect, Exit, Fiber, Layer, Schedule, Scope, Stream } from "effect"
+import * as FakeAuth from "@iocm/testing/FakeAuth"
+import { Effect, Exit, Fiber, Layer, Logger, Schedule, Scope, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as TokenStore from "../src/TokenStore.js"
-import * as FakeAuth from "./utils/FakeAuth.js"
 import { adjust, build, seconds, settle, value } from "./utils/Harness.js"
 
 const unknown4xx = () =>
@@ -169,5 +169,150 @@ describe("TokenService with a store that does not answer", () => {
       yield* adjust("1 second")
       assert.strictEqual((yield* Fiber.join(again)).generation, first.generation + 1)
       assert.strictEqual(fake.logins() + fake.refreshes(), 2)
+    }))
+
+  it.effect("a lock that cuts the attempt off (a lease that ran out) fails it as retryable, and nobody hangs", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ latency: "3 seconds" })
+      const memory = yield* TokenStore.makeMemory()
+      let leases = 0
+      const store: TokenStore.Service = {
+        ...memory,
+        // The first lease runs out after a second; later ones last.
+        withLock: (self) =>
+          ++leases === 1
+            ? Effect.timeoutOrElse(self, {
+              duration: "1 second",
+              orElse: () =>
+                Effect.fail(new TokenStore.TokenStoreError({ operation: "lock", description: "lease lost" }))
+            })
+            : self
+      }
+      const service = yield* build(
+        fake,
+        { retry: Schedule.spaced("1 second") },
+        Layer.succeed(TokenStore.TokenStore, store)
+      )
+      const caller = yield* Effect.forkChild(service.get)
+      yield* adjust("1 second")
+      assert.strictEqual(fake.interrupted(), 1)
+      for (let i = 0; i < 4; i++) yield* adjust("1 second")
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-1")
+    }))
+
+  it.effect("a store call that does not let itself be interrupted is still given up at storeTimeout", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const memory = yield* TokenStore.makeMemory()
+      const stuck = Effect.uninterruptible(Effect.andThen(Effect.sleep("1 hour"), memory.get))
+      const store: TokenStore.Service = { ...memory, get: stuck }
+      const built = yield* Effect.forkChild(
+        build(fake, { storeTimeout: "1 second" }, Layer.succeed(TokenStore.TokenStore, store))
+      )
+      yield* adjust("1 second")
+      const service = yield* Fiber.join(built)
+      const caller = yield* Effect.forkChild(service.get)
+      yield* adjust("1 second")
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-1")
+    }))
+
+  it.effect("a lock whose release never answers does not hold up the service's scope", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const memory = yield* TokenStore.makeMemory()
+      const store: TokenStore.Service = {
+        ...memory,
+        withLock: (self) => Effect.acquireUseRelease(Effect.void, () => self, () => Effect.never)
+      }
+      const scope = yield* Scope.make()
+      const service = yield* build(fake, { storeTimeout: "1 second" }, Layer.succeed(TokenStore.TokenStore, store))
+        .pipe(
+          Scope.provide(scope)
+        )
+      const caller = yield* Effect.forkChild(service.get)
+      yield* adjust("1 second")
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-1")
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      yield* settle
+      assert.isDefined(closing.pollUnsafe(), "the scope closed")
+    }))
+
+  it.effect("adopts a newer short-lived token from a shared store outside its own (shrunk) forced window", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ expiresIn: 10 })
+      const memory = yield* TokenStore.makeMemory()
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, memory))
+      const first = yield* service.get
+      // Another process obtains generation 2 (10 s, so its forced window is 1 s) and stores it.
+      const other = FakeAuth.make({ expiresIn: 10 })
+      const shared = yield* build(other, {}, Layer.succeed(TokenStore.TokenStore, memory)).pipe(
+        Effect.andThen((peer) => peer.refresh)
+      )
+      yield* service.invalidate(first.generation)
+      yield* settle
+      const adopted = yield* service.get
+      assert.strictEqual(adopted.generation, shared.generation)
+      assert.strictEqual(fake.logins() + fake.refreshes(), 1, "adopted, not asked for")
+    }))
+})
+
+describe("TokenService against hostile policies and loggers", () => {
+  it.effect("a retry schedule that dies pauses and retries; the caller is not stranded", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.login = (n) => n === 1 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
+      const dying = Schedule.spaced("1 second").pipe(Schedule.map(() => {
+        throw new Error("schedule bug")
+      }))
+      const service = yield* build(fake, { retry: dying })
+      const caller = yield* Effect.forkChild(service.get)
+      yield* adjust("1 second")
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-1")
+      assert.strictEqual(fake.logins(), 2)
+    }))
+
+  it.effect("a schedule with no delay does not retry in a tight loop", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.login = () => FakeAuth.fail(FakeAuth.transport())
+      const service = yield* build(fake, { retry: Schedule.forever, coldStartWait: 0 })
+      yield* Effect.flip(service.get)
+      for (let i = 0; i < 10; i++) yield* adjust("100 millis")
+      assert.isAtMost(fake.logins(), 11)
+    }))
+
+  it.effect("a logger that throws does not kill the worker", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const throwing = Logger.make(() => {
+        throw new Error("logger bug")
+      })
+      const service = yield* build(fake).pipe(Effect.provide(Logger.layer([throwing])))
+      assert.strictEqual(value(yield* service.get), "at-1")
+      assert.strictEqual((yield* service.refresh).generation, 2)
+    }))
+
+  it.effect("a caller waiting out a back-off joins a retry that another caller started early", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      fake.login = (n) => n === 1 ? FakeAuth.fail(FakeAuth.transport()) : FakeAuth.ok()
+      const service = yield* build(fake, {
+        retry: Schedule.spaced("1 minute"),
+        shortenBackOffAfter: "5 seconds",
+        coldStartWait: "2 minutes"
+      })
+      const waiting = yield* Effect.forkChild(service.get)
+      yield* adjust("6 seconds")
+      // The waiting caller is asleep until the retry at 1 minute; this one cuts the back-off short.
+      const early = yield* service.get
+      yield* settle
+      assert.strictEqual(yield* Fiber.join(waiting), early)
+      assert.strictEqual(fake.logins(), 2)
+    }))
+
+  it.effect("storeTimeout must be longer than zero", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(build(FakeAuth.make(), { storeTimeout: 0 }))
+      assert.strictEqual(error.option, "storeTimeout")
     }))
 })

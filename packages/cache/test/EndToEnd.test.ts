@@ -4,6 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@iocm/simulator"
+import * as Logs from "@iocm/testing/Logs"
 import { ConfigProvider, Effect } from "effect"
 import * as path from "node:path"
 import * as TokenService from "../src/TokenService.js"
@@ -89,5 +90,5 @@ describe("TokenService against the simulator", () => {
         Effect.provideService(ConfigProvider.ConfigProvider, provider)
       )
       assert.deepStrictEqual(body, { totalCount: 0, pageNo: 0, pageSize: 10, devices: [] })
-    }).pipe(Effect.provide(Simulator.layer({ tls: { mutual: true } }))))
+    }).pipe(Effect.provide(Simulator.layer({ tls: { mutual: true } })), Effect.provide(Logs.silent)))
 })

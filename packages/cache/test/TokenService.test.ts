@@ -1,27 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { IocmAuth, IocmError } from "@iocm/core"
-import {
-  Cause,
-  Clock,
-  Duration,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Metric,
-  Option,
-  Random,
-  Redacted,
-  Ref,
-  Stream
-} from "effect"
+import { IocmError } from "@iocm/core"
+import { FakeAuth, Logs, Spans, Tokens } from "@iocm/testing"
+import { Cause, Duration, Effect, Exit, Fiber, Layer, Metric, Option, Random, Redacted, Ref, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as TokenEvent from "../src/TokenEvent.js"
 import * as TokenMetrics from "../src/TokenMetrics.js"
 import * as TokenService from "../src/TokenService.js"
 import * as TokenStore from "../src/TokenStore.js"
-import * as Capture from "./utils/Capture.js"
-import * as FakeAuth from "./utils/FakeAuth.js"
 
 import { adjust, build, fixedRandom, minutes, seconds, settle, value } from "./utils/Harness.js"
 
@@ -50,7 +35,7 @@ describe("TokenService.get", () => {
       yield* TestClock.setTime(minutes(180))
       const expired = new TokenStore.StoredToken({
         generation: 7,
-        tokens: FakeAuth.tokenSet({ accessToken: "old", refreshToken: "rt-old", issuedAt: minutes(60) })
+        tokens: Tokens.tokenSet({ accessToken: "old", refreshToken: "rt-old", issuedAt: minutes(60) })
       })
       const service = yield* build(fake, {}, TokenStore.layerMemoryFrom(expired))
       const fiber = yield* Effect.forkChild(
@@ -387,32 +372,21 @@ describe("TokenService failures", () => {
   it.effect("a refresh token that fails core's local validation leads to one login, not a terminal state", () =>
     Effect.gen(function*() {
       // The platform issues a 300-character refresh token; like the real `IocmAuth`, the fake
-      // refuses it before any request (InvalidInput, detectedLocally) and counts only real requests.
-      const issued = (n: number) => `rt-${n}-`.padEnd(300, "r")
-      const requests: Array<"login" | "refresh"> = []
-      const auth: IocmAuth.Service = {
-        login: Effect.gen(function*() {
-          requests.push("login")
-          const n = requests.filter((request) => request === "login").length
-          return FakeAuth.tokenSet({
-            accessToken: `at-${n}`,
-            refreshToken: issued(n),
-            issuedAt: yield* Clock.currentTimeMillis
-          })
-        }),
-        refresh: (refreshToken) =>
-          Redacted.value(refreshToken).length > 256
-            ? Effect.fail(
-              new IocmError.InvalidInput({
-                code: "50400",
-                description: "refreshToken is longer than 256 characters.",
-                detectedLocally: true
-              })
-            )
-            : Effect.sync(() => requests.push("refresh")).pipe(Effect.andThen(Effect.die("unexpected refresh")))
-      }
+      // refuses it before any request (InvalidInput, detectedLocally): no refresh reaches the platform.
+      const fake = FakeAuth.make()
+      fake.refreshTokenOf = (n) => `rt-${n}-`.padEnd(300, "r")
+      fake.refresh = (_, refreshToken) =>
+        refreshToken.length > 256
+          ? FakeAuth.fail(
+            new IocmError.InvalidInput({
+              code: "50400",
+              description: "refreshToken is longer than 256 characters.",
+              detectedLocally: true
+            })
+          )
+          : { _tag: "Die" }
       const service = yield* TokenService.make({ jitter: 0 }).pipe(
-        Effect.provide(Layer.merge(Layer.succeed(IocmAuth.IocmAuth, auth), TokenStore.layerMemory))
+        Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory))
       )
       const relogins = Metric.withAttributes(TokenMetrics.loginTotal, { outcome: "success", reason: "rejected-token" })
       const reloginsBefore = (yield* Metric.value(relogins)).count
@@ -421,7 +395,9 @@ describe("TokenService failures", () => {
       assert.strictEqual(value(yield* service.get), "at-1")
       // Lead 10 min, no jitter: due at 50 min.
       yield* adjust(minutes(50))
-      assert.deepStrictEqual(requests, ["login", "login"])
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login"])
+      // The one refresh carried the unusable token, and was refused locally.
+      assert.strictEqual(fake.calls[1]!.refreshToken, fake.refreshTokenOf(1))
       const token = yield* service.get
       assert.strictEqual(value(token), "at-2")
       assert.strictEqual(token.generation, 2)
@@ -435,11 +411,13 @@ describe("TokenService failures", () => {
         Option.getOrUndefined(
           Option.map(Option.flatMap(yield* service.current, (t) => t.refreshToken), Redacted.value)
         ),
-        issued(2)
+        fake.refreshTokenOf(2)
       )
       // Not terminal, and no loop: nothing more until the next token is due.
       yield* adjust(minutes(49))
-      assert.deepStrictEqual(requests, ["login", "login"])
+      assert.deepStrictEqual(fake.calls.map((call) => call.operation), ["login", "refresh", "login"])
+      // The one refresh carried the unusable token, and was refused locally.
+      assert.strictEqual(fake.calls[1]!.refreshToken, fake.refreshTokenOf(1))
       assert.strictEqual(yield* service.get, token)
     }))
 
@@ -621,7 +599,7 @@ describe("TokenService rotation and store", () => {
       const fake = FakeAuth.make()
       const stored = new TokenStore.StoredToken({
         generation: 41,
-        tokens: FakeAuth.tokenSet({ accessToken: "stored", refreshToken: "rt-stored", issuedAt: 0 })
+        tokens: Tokens.tokenSet({ accessToken: "stored", refreshToken: "rt-stored", issuedAt: 0 })
       })
       const service = yield* build(fake, { jitter: 0 }, TokenStore.layerMemoryFrom(stored))
       const token = yield* service.get
@@ -649,7 +627,7 @@ describe("TokenService rotation and store", () => {
       yield* shared.set(
         new TokenStore.StoredToken({
           generation: 2,
-          tokens: FakeAuth.tokenSet({ accessToken: "other", refreshToken: "rt-other", issuedAt: 0 })
+          tokens: Tokens.tokenSet({ accessToken: "other", refreshToken: "rt-other", issuedAt: 0 })
         })
       )
       yield* service.invalidate(first.generation, "1010005")
@@ -732,8 +710,8 @@ describe("TokenService lifecycle and events", () => {
 
 describe("TokenService observability", () => {
   it.effect("counts logins and refreshes by outcome and reason, and logs each change without a token", () => {
-    const logs = Capture.logger()
-    const capture = Capture.tracer()
+    const logs = Logs.capture()
+    const capture = Spans.capture()
     return Effect.gen(function*() {
       const refreshed = (outcome: string, reason: string) =>
         Metric.value(Metric.withAttributes(Metric.counter("iocm_token_refresh_total"), { outcome, reason }))

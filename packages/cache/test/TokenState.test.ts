@@ -3,8 +3,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { IocmError } from "@iocm/core"
-import { TokenSet } from "@iocm/core/TokenSet"
-import { Cause, Option, Redacted } from "effect"
+import * as Tokens from "@iocm/testing/Tokens"
+import { Cause } from "effect"
 import * as TokenState from "../src/internal/tokenState.js"
 import type { Reason } from "../src/TokenEvent.js"
 import { StoredToken } from "../src/TokenStore.js"
@@ -18,14 +18,11 @@ const request: TokenState.Request<TestFlight> = (reason: Reason) => ({ reason, i
 
 /** An entry of `generation` whose windows are refresh at 50, forced at 90, expiry at 100. */
 const entry = (generation: number): TokenState.Entry => {
-  const tokens = new TokenSet({
-    accessToken: Redacted.make(`at-${generation}`),
-    refreshToken: Option.some(Redacted.make(`rt-${generation}`)),
-    tokenType: "bearer",
-    scope: "default",
-    expiresIn: 3600,
+  const tokens = Tokens.tokenSet({
+    accessToken: `at-${generation}`,
+    refreshToken: `rt-${generation}`,
     issuedAt: 0,
-    refreshTokenLifetimeMillis: 1_000_000
+    refreshTokenLifetime: 1_000_000
   })
   return {
     stored: new StoredToken({ tokens, generation }),
@@ -224,7 +221,7 @@ describe("TokenState.succeeded and failed", () => {
     it(`a failure's retry, ${name}`, () => {
       const [result, next] = TokenState.failed(
         { ...base, flight },
-        { cause: Cause.fail(transport), terminal: undefined, retryAt },
+        { cause: Cause.fail(transport), terminal: undefined, retryAt, streakOf: "TransportError:Transport" },
         now
       )
       assert.strictEqual(result.retryAt, expected)
@@ -239,7 +236,8 @@ describe("TokenState.succeeded and failed", () => {
     const [result, next] = TokenState.failed({ ...base, flight }, {
       cause: Cause.fail(frozen),
       terminal: frozen,
-      retryAt: 0
+      retryAt: 0,
+      streakOf: "ApplicationFrozen:100247"
     }, 60)
     assert.deepStrictEqual(result, { retryAt: undefined, serving: true, attempt: 1 })
     assert.strictEqual(next.terminal, frozen)
@@ -252,11 +250,25 @@ describe("TokenState.succeeded and failed", () => {
       cause: Cause.fail(transport),
       terminal: undefined,
       retryAt: 200,
-      arrived
+      arrived,
+      streakOf: "ExpiredOnArrival:ExpiredOnArrival"
     }, 150)
     assert.strictEqual(next.entry, arrived)
     assert.isFalse(next.revoked)
     assert.strictEqual(next.generation, 2)
+  })
+
+  it("counts a streak of the same error; another error, a success or refresh starts it again", () => {
+    const failing = (state: TokenState.State<TestFlight>, streakOf: string) =>
+      TokenState.failed(state, { cause: Cause.fail(transport), terminal: undefined, retryAt: 500, streakOf }, 60)[1]
+    const twice = failing(failing(base, "A"), "A")
+    assert.deepStrictEqual(twice.streak, { of: "A", count: 2 })
+    assert.strictEqual(TokenState.sameFailures(twice, "A"), 3)
+    assert.strictEqual(TokenState.sameFailures(twice, "B"), 1)
+    assert.deepStrictEqual(failing(twice, "B").streak, { of: "B", count: 1 })
+    assert.isUndefined(TokenState.succeeded(twice, entry(2), 60, undefined).streak)
+    const [, refreshed] = TokenState.refresh(twice, request)
+    assert.deepStrictEqual([refreshed.streak, refreshed.failures], [undefined, 0])
   })
 
   it("close hands over the flight to interrupt and stops new ones", () => {

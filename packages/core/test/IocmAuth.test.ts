@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Loopback from "@iocm/testing/Loopback"
+import * as TestServer from "@iocm/testing/TestServer"
 import { Effect, Option, Redacted, Result, Schema } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { maxNestingDepth } from "../src/internal/response.js"
@@ -13,7 +15,6 @@ import {
   refreshToken,
   secret
 } from "./utils/fixtures.js"
-import * as TestServer from "./utils/TestServer.js"
 
 const login = Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login)
 const refresh = (token: string) => Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(token)))
@@ -23,7 +24,7 @@ describe("IocmAuth.login", () => {
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       yield* TestClock.setTime(1_700_000_000_000)
-      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.url)))
       assert.strictEqual(server.requests.length, 1)
       const [request] = server.requests
       assert.strictEqual(request!.method, "POST")
@@ -44,7 +45,7 @@ describe("IocmAuth.login", () => {
   it.effect("keeps a path prefix of the base URL and ignores a trailing slash", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
-      yield* login.pipe(Effect.provide(authLayer(`${server.baseUrl}/gateway/`)))
+      yield* login.pipe(Effect.provide(authLayer(`${server.url}/gateway/`)))
       assert.strictEqual(server.requests[0]!.url, `/gateway${Wire.loginPath}`)
     }))
 })
@@ -53,7 +54,7 @@ describe("IocmAuth.refresh", () => {
   it.effect("sends a JSON POST with appId, secret and the refresh token", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, refreshToken: "rotated-token" }))
-      const tokens = yield* refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl)))
+      const tokens = yield* refresh(refreshToken).pipe(Effect.provide(authLayer(server.url)))
       const [request] = server.requests
       assert.strictEqual(request!.method, "POST")
       assert.strictEqual(request!.url, Wire.refreshPath)
@@ -65,8 +66,8 @@ describe("IocmAuth.refresh", () => {
   it.effect("both bodies are what Wire's request schemas encode, and decode with them as the simulator does", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
-      yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
-      yield* refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl)))
+      yield* login.pipe(Effect.provide(authLayer(server.url)))
+      yield* refresh(refreshToken).pipe(Effect.provide(authLayer(server.url)))
       const [loginSent, refreshSent] = server.requests.map((request) => request.body)
       const loginFields = { appId, secret: Redacted.make(secret) }
       const refreshFields = { ...loginFields, refreshToken: Redacted.make(refreshToken) }
@@ -84,7 +85,7 @@ describe("IocmAuth.refresh", () => {
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       const tokens = yield* refresh(refreshToken).pipe(
-        Effect.provide(authLayer(server.baseUrl, { refreshTokenLifetime: "24 hours" }))
+        Effect.provide(authLayer(server.url, { refreshTokenLifetime: "24 hours" }))
       )
       assert.deepStrictEqual(tokens.refreshExpiresAt, Option.some(tokens.issuedAt + 24 * 3_600_000))
     }))
@@ -101,7 +102,7 @@ describe("decoding the token response", () => {
     it.effect(`accepts ${name}`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, ...patch }))
-        check(yield* login.pipe(Effect.provide(authLayer(server.baseUrl))))
+        check(yield* login.pipe(Effect.provide(authLayer(server.url))))
       }))
   }
 
@@ -110,7 +111,7 @@ describe("decoding the token response", () => {
       const server = yield* TestServer.make(
         TestServer.json(200, { ...capturedSuccess, refreshToken: "", scope: null })
       )
-      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.url)))
       assert.isTrue(Option.isNone(tokens.refreshToken))
       assert.strictEqual(tokens.scope, "default")
     }))
@@ -118,12 +119,12 @@ describe("decoding the token response", () => {
   it.effect("treats a null or absent refreshToken as none (old platforms)", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, refreshToken: null }))
-      const withNull = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      const withNull = yield* login.pipe(Effect.provide(authLayer(server.url)))
       assert.isTrue(Option.isNone(withNull.refreshToken))
       assert.isTrue(Option.isNone(withNull.refreshExpiresAt))
       const { refreshToken: _, ...withoutRefreshToken } = capturedSuccess
-      server.reply = TestServer.json(200, withoutRefreshToken)
-      const absent = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      server.answer = TestServer.json(200, withoutRefreshToken)
+      const absent = yield* login.pipe(Effect.provide(authLayer(server.url)))
       assert.isTrue(Option.isNone(absent.refreshToken))
     }))
 
@@ -151,7 +152,7 @@ describe("decoding the token response", () => {
     it.effect(`refuses ${name} as MalformedResponse`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, ...patch }))
-        const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+        const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
         assert.strictEqual(error._tag, "MalformedResponse")
         assert.strictEqual(error.httpStatus, 200)
         assert.isFalse(error.retryable)
@@ -180,7 +181,7 @@ describe("the platform's errors", () => {
       Effect.gen(function*() {
         const description = `platform text for ${code}`
         const server = yield* TestServer.make(TestServer.json(status, { error_code: code, error_desc: description }))
-        const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+        const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
         assert.strictEqual(error._tag, tag)
         assert.strictEqual(error.code, code)
         assert.strictEqual(error.httpStatus, status)
@@ -196,7 +197,7 @@ describe("the platform's errors", () => {
       const server = yield* TestServer.make(
         TestServer.json(401, { error_code: 100208, error_desc: "AppId or secret is not right." })
       )
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "InvalidCredentials")
       assert.strictEqual(error.code, "100208")
       assert.strictEqual(error.description, "AppId or secret is not right.")
@@ -207,7 +208,7 @@ describe("the platform's errors", () => {
       const server = yield* TestServer.make(
         TestServer.json(401, { resultcode: "100006", resultmsg: "Refresh access token failed." })
       )
-      const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "RefreshTokenRejected")
       assert.strictEqual(error.description, "Refresh access token failed.")
     }))
@@ -215,19 +216,19 @@ describe("the platform's errors", () => {
   it.effect("an error body answered with status 200 is still the platform's error", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { error_code: "100247", error_desc: "frozen" }))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "ApplicationFrozen")
     }))
 
   it.effect("100006 on login is kept as an unknown error (login takes no refresh token), retryable when 5xx", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(401, { error_code: "100006", error_desc: "x" }))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "UnknownPlatformError")
       assert.strictEqual(error.code, "100006")
       assert.isFalse(error.retryable)
-      server.reply = TestServer.json(503, { error_code: "100006", error_desc: "x" })
-      const unavailable = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      server.answer = TestServer.json(503, { error_code: "100006", error_desc: "x" })
+      const unavailable = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(unavailable._tag, "UnknownPlatformError")
       assert.isTrue(unavailable.retryable)
     }))
@@ -235,12 +236,12 @@ describe("the platform's errors", () => {
   it.effect("a null description, a padded code: still the platform's error", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(401, { error_code: " 100208 ", error_desc: null }))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "InvalidCredentials")
       assert.strictEqual(error.code, "100208")
       assert.strictEqual(error.description, "")
-      server.reply = TestServer.json(401, { resultcode: 100006, resultmsg: null })
-      const rejected = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+      server.answer = TestServer.json(401, { resultcode: 100006, resultmsg: null })
+      const rejected = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(rejected._tag, "RefreshTokenRejected")
     }))
 })
@@ -250,7 +251,7 @@ describe("malformed responses and transport failures", () => {
     Effect.gen(function*() {
       const html = `<html><body><h1>502 Bad Gateway</h1>${"<p>nginx</p> ".repeat(40)}</body></html>`
       const server = yield* TestServer.make(TestServer.raw(502, html))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       if (error._tag !== "MalformedResponse") return
       assert.strictEqual(error.httpStatus, 502)
@@ -262,7 +263,7 @@ describe("malformed responses and transport failures", () => {
   it.effect("an empty 4xx body is malformed and not retryable", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.raw(403, ""))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.strictEqual(error.httpStatus, 403)
       assert.isFalse(error.retryable)
@@ -273,7 +274,7 @@ describe("malformed responses and transport failures", () => {
     Effect.gen(function*() {
       const truncated = JSON.stringify(capturedSuccess).slice(0, 40)
       const server = yield* TestServer.make(TestServer.raw(200, truncated, "application/json"))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       if (error._tag !== "MalformedResponse") return
       assert.include(error.body, "\"accessToken\":\"<masked>\"")
@@ -284,7 +285,7 @@ describe("malformed responses and transport failures", () => {
   it.effect("a 2xx that is JSON but not a token set masks the tokens it carries", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { ...capturedSuccess, expiresIn: "never" }))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.include(error.description, "expiresIn")
       assert.isTrue(containsNoSecret(JSON.stringify(error)))
@@ -293,7 +294,7 @@ describe("malformed responses and transport failures", () => {
   it.effect("a connection reset is a retryable TransportError", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.reset)
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "TransportError")
       assert.isTrue(error.retryable)
       assert.isUndefined(error.httpStatus)
@@ -302,8 +303,8 @@ describe("malformed responses and transport failures", () => {
 
   it.effect("a refused connection is a retryable TransportError that says why", () =>
     Effect.gen(function*() {
-      const port = yield* TestServer.closedPort
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(`http://127.0.0.1:${port}`))))
+      const port = yield* Loopback.closedPort
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(`https://127.0.0.1:${port}`))))
       assert.strictEqual(error._tag, "TransportError")
       assert.isTrue(error.retryable)
       assert.include(error.description, "ECONNREFUSED")
@@ -314,7 +315,7 @@ describe("malformed responses and transport failures", () => {
       const server = yield* TestServer.make(
         TestServer.json(401, { error_code: "100006", error_desc: `bad token ${refreshToken} for secret ${secret}` })
       )
-      const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "RefreshTokenRejected")
       assert.strictEqual(error.description, "bad token <masked> for secret <masked>")
       assert.isTrue(containsNoSecret(error.message))
@@ -323,7 +324,7 @@ describe("malformed responses and transport failures", () => {
   it.effect("a 2xx that does not decode masks token-like values under any name", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, { access: accessToken, refresh: refreshToken }))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.isTrue(containsNoSecret(JSON.stringify(error)))
     }))
@@ -331,7 +332,7 @@ describe("malformed responses and transport failures", () => {
   it.effect("a body cut off after the headers is no complete response: TransportError, with the status", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.cutOff(200, "{\"accessToken\":\"107abdc8", 100))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual(error.httpStatus, 200)
       assert.isTrue(error.retryable)
@@ -343,9 +344,9 @@ describe("malformed responses and transport failures", () => {
     it.effect(`a ${status} redirect is not followed: nothing is sent elsewhere`, () =>
       Effect.gen(function*() {
         const elsewhere = yield* TestServer.make(TestServer.json(200, capturedSuccess))
-        const server = yield* TestServer.make(TestServer.redirect(status, `${elsewhere.baseUrl}/steal`))
-        const loginError = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
-        const refreshError = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+        const server = yield* TestServer.make(TestServer.redirect(status, `${elsewhere.url}/steal`))
+        const loginError = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
+        const refreshError = yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
         for (const error of [loginError, refreshError]) {
           assert.strictEqual(error._tag, "MalformedResponse")
           assert.strictEqual(error.httpStatus, status)
@@ -360,21 +361,21 @@ describe("malformed responses and transport failures", () => {
       const server = yield* TestServer.make(
         TestServer.json(401, { error_code: "100208", error_desc: "AppId or secret is not right." })
       )
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl, { secret: "secret" }))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url, { secret: "secret" }))))
       assert.strictEqual(error.description, "AppId or secret is not right.")
-      server.reply = TestServer.json(401, { error_code: "100208", error_desc: "your secret is wrong" })
-      const echoed = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl, { secret: "secret" }))))
+      server.answer = TestServer.json(401, { error_code: "100208", error_desc: "your secret is wrong" })
+      const echoed = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url, { secret: "secret" }))))
       assert.strictEqual(echoed.description, "your <masked> is wrong")
     }))
 
   it.effect("a compressed body is bounded by its inflated size, not by its declared length", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.gzip(500, "y".repeat(1024 * 1024)))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.include(error.description, "larger than")
-      server.reply = TestServer.gzip(200, JSON.stringify(capturedSuccess))
-      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      server.answer = TestServer.gzip(200, JSON.stringify(capturedSuccess))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.url)))
       assert.strictEqual(Redacted.value(tokens.accessToken), capturedSuccess.accessToken)
     }))
 
@@ -382,14 +383,14 @@ describe("malformed responses and transport failures", () => {
     Effect.gen(function*() {
       const body = JSON.stringify(capturedSuccess)
       const server = yield* TestServer.make(TestServer.chunked(200, [body.slice(0, 30), body.slice(30)]))
-      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.url)))
       assert.strictEqual(Redacted.value(tokens.accessToken), capturedSuccess.accessToken)
     }))
 
   it.effect("a body without a declared length that breaks off is a TransportError that says how much came", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.chunked(200, ["{\"accessToken\":\"107abdc8"], false))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual(error.httpStatus, 200)
       assert.isTrue(error.retryable)
@@ -407,7 +408,7 @@ describe("malformed responses and transport failures", () => {
         const server = yield* TestServer.make(reply)
         const started = Date.now()
         const error = yield* Effect.flip(
-          login.pipe(Effect.provide(authLayer(server.baseUrl, { requestTimeout: "300 millis" })))
+          login.pipe(Effect.provide(authLayer(server.url, { requestTimeout: "300 millis" })))
         )
         assert.strictEqual(error._tag, "TransportError")
         assert.strictEqual(error.code, "Timeout")
@@ -419,7 +420,7 @@ describe("malformed responses and transport failures", () => {
   it.effect("an oversized body is refused without being read in full", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.raw(500, "y".repeat(1024 * 1024)))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.include(error.description, "larger than")
     }))
@@ -436,8 +437,8 @@ describe("malformed responses and transport failures", () => {
         Effect.gen(function*() {
           const server = yield* TestServer.make(TestServer.raw(status, body, "application/json"))
           const errors = [
-            yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl)))),
-            yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+            yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url)))),
+            yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
           ]
           for (const error of errors) {
             assert.strictEqual(error._tag, "MalformedResponse")
@@ -457,10 +458,10 @@ describe("malformed responses and transport failures", () => {
           `,"extra":${"[".repeat(depth - 1)}"]]]{{{\\\\\\""${"]".repeat(depth - 1)}}`
         )
       const server = yield* TestServer.make(TestServer.raw(200, nestedTo(maxNestingDepth), "application/json"))
-      const tokens = yield* login.pipe(Effect.provide(authLayer(server.baseUrl)))
+      const tokens = yield* login.pipe(Effect.provide(authLayer(server.url)))
       assert.strictEqual(Redacted.value(tokens.accessToken), accessToken)
-      server.reply = TestServer.raw(200, nestedTo(maxNestingDepth + 1), "application/json")
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      server.answer = TestServer.raw(200, nestedTo(maxNestingDepth + 1), "application/json")
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.include(error.description, "nested too deeply")
     }))
 
@@ -469,8 +470,8 @@ describe("malformed responses and transport failures", () => {
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.raw(status, ""))
         const errors = [
-          yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl)))),
-          yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.baseUrl))))
+          yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url)))),
+          yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
         ]
         for (const error of errors) {
           assert.strictEqual(error._tag, "MalformedResponse")
@@ -483,7 +484,7 @@ describe("malformed responses and transport failures", () => {
   it.effect("a 3xx without a body (a 304 with a location) still says where it pointed", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.redirect(304, "https://elsewhere.example/steal"))
-      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.baseUrl))))
+      const error = yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url))))
       assert.strictEqual(error._tag, "MalformedResponse")
       assert.strictEqual(error.httpStatus, 304)
       assert.include(error.description, "redirect (to https://elsewhere.example/steal)")
@@ -510,7 +511,7 @@ describe("validation before any I/O", () => {
     it.effect(`${name} fails with ${tag}, detected locally, and nothing is sent`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
-        const error = yield* Effect.flip(operation.pipe(Effect.provide(authLayer(server.baseUrl, overrides))))
+        const error = yield* Effect.flip(operation.pipe(Effect.provide(authLayer(server.url, overrides))))
         assert.strictEqual(error._tag, tag)
         const detail = error as unknown as { detectedLocally: boolean; message: string; httpStatus?: number }
         assert.isTrue(detail.detectedLocally)
@@ -527,14 +528,14 @@ describe("validation before any I/O", () => {
         IocmAuth.IocmAuth,
         (auth) => auth.refresh(refreshToken as unknown as Redacted.Redacted<string>)
       )
-      yield* untyped.pipe(Effect.provide(authLayer(server.baseUrl)))
+      yield* untyped.pipe(Effect.provide(authLayer(server.url)))
       assert.strictEqual(JSON.parse(server.requests[0]!.body).refreshToken, refreshToken)
     }))
 
   it.effect("exactly 256 characters are allowed", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
-      const result = yield* Effect.result(refresh("r".repeat(256)).pipe(Effect.provide(authLayer(server.baseUrl))))
+      const result = yield* Effect.result(refresh("r".repeat(256)).pipe(Effect.provide(authLayer(server.url))))
       assert.isTrue(Result.isSuccess(result))
       assert.strictEqual(server.requests.length, 1)
     }))

@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Loopback from "@iocm/testing/Loopback"
+import * as TestServer from "@iocm/testing/TestServer"
 import { Cause, Effect, Exit, Logger, Option, Redacted, Tracer } from "effect"
 import type { Scope } from "effect"
 import { inspect } from "node:util"
@@ -6,7 +8,6 @@ import { maskSecrets } from "../src/internal/mask.js"
 import * as IocmAuth from "../src/IocmAuth.js"
 import * as IocmError from "../src/IocmError.js"
 import { authLayer, capturedSuccess, containsNoSecret, refreshToken, secret } from "./utils/fixtures.js"
-import * as TestServer from "./utils/TestServer.js"
 
 /** Runs `effect` with every log line captured in logfmt and JSON. */
 const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -60,7 +61,7 @@ describe("redaction", () => {
     Effect.gen(function*() {
       const server = yield* TestServer.make(TestServer.json(200, capturedSuccess))
       const tokens = yield* Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
-        Effect.provide(authLayer(server.baseUrl))
+        Effect.provide(authLayer(server.url))
       )
       assert.isTrue(containsNoSecret(allRepresentations(tokens)))
       const lines = yield* captureLogs(Effect.log("tokens", tokens))
@@ -75,7 +76,7 @@ describe("redaction", () => {
         TestServer.json(500, { error_code: "50252", error_desc: `${secret} ${refreshToken}` })
       )
       const failing = Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(refreshToken))).pipe(
-        Effect.provide(authLayer(server.baseUrl))
+        Effect.provide(authLayer(server.url))
       )
       const error = yield* Effect.flip(failing)
       assert.strictEqual(error._tag, "PlatformInternalError")
@@ -102,7 +103,7 @@ describe("redaction", () => {
         )
         const error = yield* Effect.flip(
           Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
-            Effect.provide(authLayer(server.baseUrl, { secret: odd }))
+            Effect.provide(authLayer(server.url, { secret: odd }))
           )
         )
         assert.strictEqual(error._tag, "InvalidInput")
@@ -118,15 +119,15 @@ describe("redaction", () => {
       )
       const error = yield* Effect.flip(
         Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(refreshToken))).pipe(
-          Effect.provide(authLayer(server.baseUrl))
+          Effect.provide(authLayer(server.url))
         )
       )
       assert.strictEqual(error.description, "old access token <masked> expired")
       assert.notInclude(allRepresentations(error), foreign)
       // Words are not tokens: a long word without digits stays.
-      server.reply = TestServer.json(500, { error_code: "50252", error_desc: "NullPointerExceptionInHandler" })
+      server.answer = TestServer.json(500, { error_code: "50252", error_desc: "NullPointerExceptionInHandler" })
       const plain = yield* Effect.flip(
-        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.baseUrl)))
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.url)))
       )
       assert.strictEqual(plain.description, "NullPointerExceptionInHandler")
     }))
@@ -162,7 +163,7 @@ describe("redaction", () => {
       const server = yield* TestServer.make(
         TestServer.raw(500, `{"message":"cannot use secret ${gson}"}`, "application/json")
       )
-      const layer = authLayer(server.baseUrl, { secret: gsonSecret })
+      const layer = authLayer(server.url, { secret: gsonSecret })
       const malformed = yield* Effect.flip(
         Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(layer))
       )
@@ -170,7 +171,7 @@ describe("redaction", () => {
       if (malformed._tag !== "MalformedResponse") return
       assert.strictEqual(malformed.body, "{\"message\":\"cannot use secret <masked>\"}")
       // a description that carries the escaped form as text (an echo encoded twice)
-      server.reply = TestServer.json(400, { error_code: "50400", error_desc: `cannot use secret ${gson}` })
+      server.answer = TestServer.json(400, { error_code: "50400", error_desc: `cannot use secret ${gson}` })
       const invalid = yield* Effect.flip(
         Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(layer))
       )
@@ -185,21 +186,21 @@ describe("redaction", () => {
       const foreign = "9f8e7d6c5b4a39281706f5e4d3c2b1a"
       const server = yield* TestServer.make(TestServer.json(401, { error_code: foreign, error_desc: "x" }))
       const error = yield* Effect.flip(
-        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.baseUrl)))
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.url)))
       )
       assert.strictEqual(error._tag, "UnknownPlatformError")
       assert.strictEqual(error.code, "<masked>")
       assert.notInclude(allRepresentations(error), foreign)
       // the known secret as the code, and a documented code that happens to contain a short secret
-      server.reply = TestServer.json(401, { error_code: secret, error_desc: "x" })
+      server.answer = TestServer.json(401, { error_code: secret, error_desc: "x" })
       const echoed = yield* Effect.flip(
-        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.baseUrl)))
+        Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(Effect.provide(authLayer(server.url)))
       )
       assert.strictEqual(echoed.code, "<masked>")
-      server.reply = TestServer.json(401, { error_code: "100208", error_desc: "x" })
+      server.answer = TestServer.json(401, { error_code: "100208", error_desc: "x" })
       const documented = yield* Effect.flip(
         Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
-          Effect.provide(authLayer(server.baseUrl, { secret: "0020" }))
+          Effect.provide(authLayer(server.url, { secret: "0020" }))
         )
       )
       assert.strictEqual(documented._tag, "InvalidCredentials")
@@ -218,7 +219,7 @@ describe("redaction", () => {
       )
       const error = yield* Effect.flip(
         Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login).pipe(
-          Effect.provide(authLayer(server.baseUrl, { secret: "s" }))
+          Effect.provide(authLayer(server.url, { secret: "s" }))
         )
       )
       assert.strictEqual(error.description, "Headers say <masked> is wrong")
@@ -249,9 +250,9 @@ describe("redaction", () => {
         Effect.gen(function*() {
           const auth = yield* IocmAuth.IocmAuth
           const tokens = yield* auth.login
-          server.reply = TestServer.json(401, { error_code: "100006", error_desc: "Refresh access token failed." })
+          server.answer = TestServer.json(401, { error_code: "100006", error_desc: "Refresh access token failed." })
           yield* Effect.exit(auth.refresh(Option.getOrThrow(tokens.refreshToken)))
-        }).pipe(Effect.provide(authLayer(server.baseUrl)))
+        }).pipe(Effect.provide(authLayer(server.url)))
       )
       const login = spans.find((span) => span.name === "iocm.login")
       const refresh = spans.find((span) => span.name === "iocm.refresh")
@@ -265,8 +266,8 @@ describe("redaction", () => {
       }
     }))
 
-  const scenarios: ReadonlyArray<[string, Effect.Effect<{ readonly baseUrl: string }, never, Scope.Scope>]> = [
-    ["a refused connection", Effect.map(TestServer.closedPort, (port) => ({ baseUrl: `http://127.0.0.1:${port}` }))],
+  const scenarios: ReadonlyArray<[string, Effect.Effect<{ readonly url: string }, never, Scope.Scope>]> = [
+    ["a refused connection", Effect.map(Loopback.closedPort, (port) => ({ url: `https://127.0.0.1:${port}` }))],
     ["a stalled server hitting the timeout", TestServer.make(TestServer.stall)],
     ["a 500", TestServer.make(TestServer.json(500, { error_code: "50252", error_desc: "Internal server error." }))],
     ["a malformed 200", TestServer.make(TestServer.raw(200, "{\"accessToken\":", "application/json"))],
@@ -275,8 +276,8 @@ describe("redaction", () => {
   for (const [name, start] of scenarios) {
     it.live(`${name}: no span, event or error of login or refresh serializes the secret or a token`, () =>
       Effect.gen(function*() {
-        const { baseUrl } = yield* start
-        const layer = authLayer(baseUrl, { requestTimeout: "200 millis" })
+        const { url } = yield* start
+        const layer = authLayer(url, { requestTimeout: "200 millis" })
         const exits: Array<Exit.Exit<unknown, unknown>> = []
         const spans = yield* captureSpans(
           Effect.gen(function*() {
@@ -292,7 +293,7 @@ describe("redaction", () => {
         assert.deepStrictEqual(spans.map((span) => span.name), ["iocm.login", "iocm.refresh"])
         for (const span of spans) {
           assert.strictEqual(span.attributes.get("http.request.method"), "POST")
-          assert.match(String(span.attributes.get("url.full")), /^http:\/\/127\.0\.0\.1:\d+\/iocm\/app\/sec\//)
+          assert.match(String(span.attributes.get("url.full")), /^https:\/\/127\.0\.0\.1:\d+\/iocm\/app\/sec\//)
         }
         for (const exit of exits) {
           assert.isTrue(containsNoSecret(Exit.isFailure(exit) ? allRepresentations(Cause.squash(exit.cause)) : ""))
@@ -305,7 +306,7 @@ describe("redaction", () => {
       const server = yield* TestServer.make(TestServer.json(500, { error_code: "50252", error_desc: "x" }))
       const spans = yield* captureSpans(
         Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(refreshToken))).pipe(
-          Effect.provide(authLayer(server.baseUrl))
+          Effect.provide(authLayer(server.url))
         )
       )
       assert.strictEqual(spans[0]!.attributes.get("http.response.status_code"), 500)

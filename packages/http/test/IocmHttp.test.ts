@@ -1,12 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
+import { certs, fixturePath } from "@iocm/testing/Certificates"
+import * as Loopback from "@iocm/testing/Loopback"
+import * as TestServer from "@iocm/testing/TestServer"
 import type { Duration } from "effect"
 import { Config, ConfigProvider, Effect, Fiber, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "effect/http"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import { IocmHttp } from "../src/index.js"
-import type { TestServer } from "./servers.js"
-import { certs, closedPort, connectProxy, fixturePath, httpServer, httpsServer, silentServer } from "./servers.js"
+import { connectProxy, silentServer } from "./servers.js"
 
 const getJson = (url: string) =>
   Effect.gen(function*() {
@@ -66,21 +68,21 @@ describe("IocmHttp.layer", () => {
   describe("server verification", () => {
     it.live("trusts a server whose certificate the CA issued", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         const body = yield* getJson(`${server.url}/devices`).pipe(withLayer({ ca: certs.ca }))
         assert.isTrue(body.ok)
       }))
 
     it.live("accepts a CA list and a bundle of several PEM certificates", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         yield* getJson(server.url).pipe(withLayer({ ca: [certs.otherCa, certs.ca] }))
         yield* getJson(server.url).pipe(withLayer({ ca: Buffer.concat([certs.otherCa, certs.ca]).toString() }))
       }))
 
     it.live("refuses a server whose certificate another CA issued: certificate not trusted", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.otherCa })))
         assert.include(error.reason.description, "certificate not trusted")
         assert.include(error.reason.description, "UNABLE_TO_VERIFY_LEAF_SIGNATURE")
@@ -89,14 +91,14 @@ describe("IocmHttp.layer", () => {
 
     it.live("without ca, trusts only Node's roots, not the test CA", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({})))
         assert.include(error.reason.description, "certificate not trusted")
       }))
 
     it.live("refuses a certificate for another host name: the name did not match", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const server = yield* TestServer.make(TestServer.echo, { cert: certs.mismatchCert, key: certs.mismatchKey })
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
         assert.include(error.reason.description, "did not match")
         assert.include(error.reason.description, "ERR_TLS_CERT_ALTNAME_INVALID")
@@ -104,14 +106,14 @@ describe("IocmHttp.layer", () => {
 
     it.live("verifyHostname: false accepts the mismatching certificate", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const server = yield* TestServer.make(TestServer.echo, { cert: certs.mismatchCert, key: certs.mismatchKey })
         const body = yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, verifyHostname: false }))
         assert.isTrue(body.ok)
       }))
 
     it.live("verifyHostname: false still verifies the chain", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const server = yield* TestServer.make(TestServer.echo, { cert: certs.mismatchCert, key: certs.mismatchKey })
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.otherCa, verifyHostname: false }))
         )
@@ -120,7 +122,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("serverName checks the certificate against that name instead of the IP", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const server = yield* TestServer.make(TestServer.echo, { cert: certs.mismatchCert, key: certs.mismatchKey })
         const body = yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, serverName: "platform.example.test" }))
         assert.isTrue(body.ok)
         const error = yield* expectTransportError(
@@ -131,7 +133,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("minVersion TLSv1.3 still connects to a TLS 1.3 server", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, minVersion: "TLSv1.3" }))
       }))
   })
@@ -139,40 +141,40 @@ describe("IocmHttp.layer", () => {
   describe("mutual TLS", () => {
     it.live("presents the client certificate (PEM)", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         const body = yield* getJson(server.url).pipe(withLayer(mutualTls))
         assert.strictEqual(body.client, "iocm TEST-ONLY client")
       }))
 
     it.live("accepts the key as Redacted", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         yield* getJson(server.url).pipe(withLayer({ ...mutualTls, key: Redacted.make(certs.clientKey) }))
       }))
 
     it.live("is refused without a client certificate", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
         assert.match(error.reason.description, /closed by the server|refused the TLS handshake/)
-        assert.strictEqual(server.requests(), 0)
+        assert.strictEqual(server.requests.length, 0)
       }))
 
     it.live("is refused with a client certificate from another CA", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         const error = yield* expectTransportError(
           getJson(server.url).pipe(
             withLayer({ ca: certs.ca, cert: certs.otherClientCert, key: certs.otherClientKey })
           )
         )
         assert.match(error.reason.description, /closed by the server|refused the TLS handshake/)
-        assert.strictEqual(server.requests(), 0)
+        assert.strictEqual(server.requests.length, 0)
       }))
 
     it.live("over TLS 1.2 the refusal names the handshake alert", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true, maxVersion: "TLSv1.2" })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true, maxVersion: "TLSv1.2" })
         const error = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca })))
         assert.include(error.reason.description, "refused the TLS handshake")
         assert.include(error.reason.description, "ALERT")
@@ -180,7 +182,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("presents a PKCS#12 identity with the right passphrase", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         const body = yield* getJson(server.url).pipe(
           withLayer({ ca: certs.ca, pfx: certs.clientP12, passphrase: Redacted.make(certs.p12Passphrase) })
         )
@@ -240,7 +242,7 @@ describe("IocmHttp.layer", () => {
           cipher: "aes-256-cbc",
           passphrase: "key-secret"
         })
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         const options = { ca: certs.ca, cert: certs.clientCert, key: Redacted.make(encrypted) }
         yield* getJson(server.url).pipe(withLayer({ ...options, passphrase: Redacted.make("key-secret") }))
         const wrong = yield* expectConfigError(
@@ -250,7 +252,7 @@ describe("IocmHttp.layer", () => {
         assert.notInclude(wrong.message, "guess")
         const missing = yield* expectConfigError(getJson(server.url).pipe(withLayer(options)))
         assert.strictEqual(missing.option, "passphrase")
-        assert.strictEqual(server.connections(), 1)
+        assert.strictEqual(server.connections, 1)
       }))
   })
 
@@ -295,7 +297,7 @@ describe("IocmHttp.layer", () => {
   describe("timeouts", () => {
     it.live("abandons a request that gets no answer, as a transport error", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+        const server = yield* TestServer.make(TestServer.stall)
         const [error, millis] = yield* elapsed(
           expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "300 millis" })))
         )
@@ -304,17 +306,17 @@ describe("IocmHttp.layer", () => {
         assert.isAtLeast(millis, 290)
         assert.isBelow(millis, 3000)
         // the request was really abandoned: the server saw the connection go
-        yield* eventually(() => server.abandoned() === 1)
+        yield* eventually(() => server.abandoned === 1)
       }))
 
     it.live("interrupting the request aborts it on the wire", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+        const server = yield* TestServer.make(TestServer.stall)
         yield* Effect.gen(function*() {
           const fiber = yield* Effect.forkChild(getJson(server.url))
-          yield* eventually(() => server.requests() === 1)
+          yield* eventually(() => server.requests.length === 1)
           yield* Fiber.interrupt(fiber)
-          yield* eventually(() => server.abandoned() === 1)
+          yield* eventually(() => server.abandoned === 1)
         }).pipe(withLayer({ ca: certs.ca }))
       }))
 
@@ -354,7 +356,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("the timeout covers the whole body: one that trickles in is abandoned on the wire", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ behaviour: { _tag: "TrickleBody", everyMillis: 50 } })
+        const server = yield* TestServer.make(TestServer.trickle(50))
         const started = Date.now()
         const errors = yield* bodyFailures(server.url, "500 millis")
         for (const error of errors) {
@@ -362,26 +364,26 @@ describe("IocmHttp.layer", () => {
           assert.include(error.reason.description ?? "", "request timed out: no complete answer within 500ms")
         }
         assert.isBelow(Date.now() - started, 3000)
-        yield* eventually(() => server.abandoned() === 2)
+        yield* eventually(() => server.abandoned === 2)
       }))
 
     it.live("a response body that stalls fails at the request's deadline", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ behaviour: { _tag: "StallBody" } })
+        const server = yield* TestServer.make(TestServer.stallBody)
         for (const error of yield* bodyFailures(server.url, "300 millis")) {
           assert.strictEqual(error.reason._tag, "DecodeError")
           assert.include(error.reason.description ?? "", "request timed out: no complete answer within 300ms")
         }
-        yield* eventually(() => server.abandoned() === 2)
+        yield* eventually(() => server.abandoned === 2)
       }))
 
     it.live("a response whose body nobody reads is abandoned on the wire at the deadline, even one that trickles", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ behaviour: { _tag: "TrickleBody", everyMillis: 50 } })
+        const server = yield* TestServer.make(TestServer.trickle(50))
         yield* Effect.gen(function*() {
           const response = yield* (yield* HttpClient.HttpClient).get(server.url)
           assert.strictEqual(response.status, 200)
-          yield* eventually(() => server.abandoned() === 1)
+          yield* eventually(() => server.abandoned === 1)
           const error = yield* Effect.flip(response.text)
           assert.strictEqual(error.reason._tag, "DecodeError")
           assert.include(error.reason.description ?? "", "no complete answer within 300ms")
@@ -390,7 +392,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("a slow answer within the timeout succeeds", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ behaviour: { _tag: "Slow", millis: 100 } })
+        const server = yield* TestServer.make(TestServer.delayed(100, TestServer.echo))
         yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, timeout: "2 seconds" }))
       }))
   })
@@ -398,7 +400,7 @@ describe("IocmHttp.layer", () => {
   describe("connection errors name host:port", () => {
     it.live("a closed port: connection refused by host:port", () =>
       Effect.gen(function*() {
-        const port = yield* closedPort
+        const port = yield* Loopback.closedPort
         const error = yield* expectTransportError(
           getJson(`https://127.0.0.1:${port}/`).pipe(withLayer({ ca: certs.ca }))
         )
@@ -418,17 +420,17 @@ describe("IocmHttp.layer", () => {
           getJson(silent.url).pipe(withLayer({ ca: certs.ca, connectTimeout: "300 millis" }))
         )
         assert.include(slow.reason.description, `no connection to 127.0.0.1:${silent.port}`)
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         const untrusted = yield* expectTransportError(getJson(server.url).pipe(withLayer({ ca: certs.otherCa })))
         assert.include(untrusted.reason.description, `at 127.0.0.1:${server.port}`)
-        const mutual = yield* httpsServer({ mutual: true })
+        const mutual = yield* TestServer.make(TestServer.echo, { mutual: true })
         const refused = yield* expectTransportError(getJson(mutual.url).pipe(withLayer({ ca: certs.ca })))
         assert.include(refused.reason.description, `127.0.0.1:${mutual.port}`)
       }))
 
     it.live("layerFetch names it too", () =>
       Effect.gen(function*() {
-        const port = yield* closedPort
+        const port = yield* Loopback.closedPort
         const error = yield* expectTransportError(
           getJson(`http://127.0.0.1:${port}/`).pipe(Effect.provide(IocmHttp.layerFetch))
         )
@@ -455,10 +457,10 @@ describe("IocmHttp.layer", () => {
 
     it.live("in their JSON form, their cause's and their response's", () =>
       Effect.gen(function*() {
-        const port = yield* closedPort
-        const stalled = yield* httpsServer({ behaviour: { _tag: "Stall" } })
-        const stalledBody = yield* httpsServer({ behaviour: { _tag: "StallBody" } })
-        const mutual = yield* httpsServer({ mutual: true })
+        const port = yield* Loopback.closedPort
+        const stalled = yield* TestServer.make(TestServer.stall)
+        const stalledBody = yield* TestServer.make(TestServer.stallBody)
+        const mutual = yield* TestServer.make(TestServer.echo, { mutual: true })
         yield* Effect.gen(function*() {
           for (const url of [`https://127.0.0.1:${port}/`, stalled.url, stalledBody.url, mutual.url]) {
             assertNoSecret(yield* Effect.flip(postSecret(url)))
@@ -470,55 +472,55 @@ describe("IocmHttp.layer", () => {
   describe("connection pool", () => {
     it.live("reuses one keep-alive connection for sequential requests", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         yield* Effect.gen(function*() {
           for (let i = 0; i < 5; i++) {
             yield* getJson(`${server.url}/devices?i=${i}`)
             yield* Effect.sleep("5 millis")
           }
         }).pipe(withLayer(mutualTls))
-        assert.strictEqual(server.requests(), 5)
-        assert.strictEqual(server.connections(), 1)
+        assert.strictEqual(server.requests.length, 5)
+        assert.strictEqual(server.connections, 1)
       }))
 
     it.live("back-to-back requests share at most two connections", () =>
       Effect.gen(function*() {
         // undici opens a second connection once when a request is sent in the very tick the previous body
         // ended (the first connection is not idle yet); from then on both are reused
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         yield* Effect.gen(function*() {
           for (let i = 0; i < 10; i++) yield* getJson(`${server.url}/devices?i=${i}`)
         }).pipe(withLayer(mutualTls))
-        assert.strictEqual(server.requests(), 10)
-        assert.isAtMost(server.connections(), 2)
+        assert.strictEqual(server.requests.length, 10)
+        assert.isAtMost(server.connections, 2)
       }))
 
     it.live("opens no more connections than the pool allows", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ behaviour: { _tag: "Slow", millis: 50 } })
+        const server = yield* TestServer.make(TestServer.delayed(50, TestServer.echo))
         yield* Effect.all(Array.from({ length: 6 }, () => getJson(server.url)), { concurrency: "unbounded" }).pipe(
           withLayer({ ca: certs.ca, connections: 2 })
         )
-        assert.strictEqual(server.requests(), 6)
-        assert.strictEqual(server.connections(), 2)
+        assert.strictEqual(server.requests.length, 6)
+        assert.strictEqual(server.connections, 2)
       }))
 
     it.live("closes idle connections after keepAliveTimeout", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         yield* Effect.gen(function*() {
           yield* getJson(server.url)
           yield* Effect.sleep("300 millis")
           yield* getJson(server.url)
         }).pipe(withLayer({ ca: certs.ca, keepAliveTimeout: "100 millis" }))
-        assert.strictEqual(server.connections(), 2)
+        assert.strictEqual(server.connections, 2)
       }))
   })
 
   describe("proxy", () => {
     it.live("tunnels HTTPS through the proxy with CONNECT, verified end to end", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ mutual: true })
+        const server = yield* TestServer.make(TestServer.echo, { mutual: true })
         const proxy = yield* connectProxy()
         yield* Effect.gen(function*() {
           const body = yield* getJson(server.url)
@@ -528,12 +530,12 @@ describe("IocmHttp.layer", () => {
         }).pipe(withLayer({ ...mutualTls, proxy: proxy.url }))
         assert.strictEqual(proxy.tunnels(), 1)
         assert.deepStrictEqual(proxy.targets, [`127.0.0.1:${server.port}`])
-        assert.strictEqual(server.requests(), 2)
+        assert.strictEqual(server.requests.length, 2)
       }))
 
     it.live("still refuses an untrusted server behind the proxy", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         const proxy = yield* connectProxy()
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.otherCa, proxy: proxy.url }))
@@ -544,7 +546,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("still checks the host name behind the proxy", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+        const server = yield* TestServer.make(TestServer.echo, { cert: certs.mismatchCert, key: certs.mismatchKey })
         const proxy = yield* connectProxy()
         const error = yield* expectTransportError(
           getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url }))
@@ -555,7 +557,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("bypasses the proxy for hosts in noProxy", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         const proxy = yield* connectProxy()
         yield* getJson(server.url).pipe(withLayer({ ca: certs.ca, proxy: proxy.url, noProxy: "localhost, 127.0.0.1" }))
         yield* getJson(server.url).pipe(
@@ -568,7 +570,7 @@ describe("IocmHttp.layer", () => {
 
     it.live("sends the proxy credentials from the URL and never repeats them in errors", () =>
       Effect.gen(function*() {
-        const server = yield* httpsServer()
+        const server = yield* TestServer.make()
         const auth = `Basic ${Buffer.from("na:s3cret").toString("base64")}`
         const proxy = yield* connectProxy({ auth })
         const withCredentials = proxy.url.replace("http://", "http://na:s3cret@")
@@ -598,14 +600,14 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("reads the CA, certificate and key files", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer({ mutual: true })
+      const server = yield* TestServer.make(TestServer.echo, { mutual: true })
       const body = yield* getJson(server.url).pipe(withConfig(pem))
       assert.strictEqual(body.client, "iocm TEST-ONLY client")
     }))
 
   it.live("reads a PKCS#12 file and its passphrase", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer({ mutual: true })
+      const server = yield* TestServer.make(TestServer.echo, { mutual: true })
       const body = yield* getJson(server.url).pipe(withConfig({
         IOCM_CA_FILE: fixturePath("ca.pem"),
         IOCM_PFX_FILE: fixturePath("client.p12"),
@@ -616,7 +618,7 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("reads several CA files, comma separated", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer()
+      const server = yield* TestServer.make()
       yield* getJson(server.url).pipe(
         withConfig({ IOCM_CA_FILE: `${fixturePath("other-ca.pem")}, ${fixturePath("ca.pem")}` })
       )
@@ -716,7 +718,7 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("IOCM_TIMEOUT bounds a stalled request", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+      const server = yield* TestServer.make(TestServer.stall)
       const error = yield* expectTransportError(
         getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_TIMEOUT: "300 millis" }))
       )
@@ -725,7 +727,7 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("a bare number is seconds: IOCM_TIMEOUT=0.3, IOCM_CONNECT_TIMEOUT=5", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+      const server = yield* TestServer.make(TestServer.stall)
       const ca = fixturePath("ca.pem")
       const error = yield* expectTransportError(
         getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: ca, IOCM_TIMEOUT: "0.3", IOCM_CONNECT_TIMEOUT: "5" }))
@@ -735,7 +737,7 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("the caller may name its own variables, one Config per option", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer({ behaviour: { _tag: "Stall" } })
+      const server = yield* TestServer.make(TestServer.stall)
       const error = yield* expectTransportError(
         getJson(server.url).pipe(
           Effect.provide(
@@ -762,7 +764,7 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("envConfig is the default", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer({ mutual: true })
+      const server = yield* TestServer.make(TestServer.echo, { mutual: true })
       const body = yield* getJson(server.url).pipe(
         Effect.provide(IocmHttp.layerConfig(IocmHttp.envConfig)),
         Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: pem }))
@@ -772,7 +774,7 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("IOCM_VERIFY_HOSTNAME=false skips only the name check", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer({ cert: certs.mismatchCert, key: certs.mismatchKey })
+      const server = yield* TestServer.make(TestServer.echo, { cert: certs.mismatchCert, key: certs.mismatchKey })
       yield* expectTransportError(getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem") })))
       for (const off of ["false", "FALSE", " no ", "0"]) {
         yield* getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: fixturePath("ca.pem"), IOCM_VERIFY_HOSTNAME: off }))
@@ -803,7 +805,7 @@ describe("IocmHttp.layerConfig", () => {
 
   it.live("HTTPS_PROXY and NO_PROXY", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer()
+      const server = yield* TestServer.make()
       const proxy = yield* connectProxy()
       const ca = fixturePath("ca.pem")
       yield* getJson(server.url).pipe(withConfig({ IOCM_CA_FILE: ca, HTTPS_PROXY: proxy.url }))
@@ -831,21 +833,21 @@ describe("IocmHttp.layerFetch", () => {
 
   it.live("performs requests with fetch", () =>
     Effect.gen(function*() {
-      const server = yield* httpServer()
+      const server = yield* TestServer.make(TestServer.echo, { protocol: "http" })
       const body = yield* getJson(server.url).pipe(withFetch)
       assert.isTrue(body.ok)
     }))
 
   it.live("describes an untrusted certificate the same way", () =>
     Effect.gen(function*() {
-      const server = yield* httpsServer()
+      const server = yield* TestServer.make()
       const error = yield* expectTransportError(getJson(server.url).pipe(withFetch))
       assert.include(error.reason.description, "certificate not trusted")
     }))
 
   it.live("withTimeout abandons a stalled request as a transport error", () =>
     Effect.gen(function*() {
-      const server: TestServer = yield* httpServer({ _tag: "Stall" })
+      const server = yield* TestServer.make(TestServer.stall, { protocol: "http" })
       const error = yield* expectTransportError(
         Effect.gen(function*() {
           const client = (yield* HttpClient.HttpClient).pipe(IocmHttp.withTimeout("300 millis"))
@@ -853,7 +855,7 @@ describe("IocmHttp.layerFetch", () => {
         }).pipe(withFetch)
       )
       assert.include(error.reason.description, "request timed out: no complete answer within 300ms")
-      yield* eventually(() => server.abandoned() === 1)
+      yield* eventually(() => server.abandoned === 1)
     }))
 })
 
@@ -897,14 +899,14 @@ describe("IocmHttp.withTimeout", () => {
 
 describe("redirects", () => {
   const postThroughRedirect = Effect.gen(function*() {
-    const target = yield* httpServer()
-    const redirecting = yield* httpServer({ _tag: "Redirect", location: target.url })
+    const target = yield* TestServer.make(TestServer.echo, { protocol: "http" })
+    const redirecting = yield* TestServer.make(TestServer.redirect(307, target.url), { protocol: "http" })
     const client = yield* HttpClient.HttpClient
     const response = yield* client.execute(
       HttpClientRequest.post(redirecting.url).pipe(HttpClientRequest.bodyText("secret=s3cr3t"))
     )
     assert.strictEqual(response.status, 307)
-    assert.strictEqual(target.requests(), 0)
+    assert.strictEqual(target.requests.length, 0)
   })
 
   it.live("layer does not follow them, so a request body never travels to another address", () =>

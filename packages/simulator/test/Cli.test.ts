@@ -3,6 +3,7 @@
  * queried with curl (when installed) and Node's `https`, stopped with SIGTERM.
  */
 import { assert, describe, it } from "@effect/vitest"
+import type * as Tokens from "@iocm/testing/Tokens"
 import { Console, Deferred, Duration, Effect, Exit, Fiber, Redacted, Result } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
@@ -267,7 +268,7 @@ describe("CLI program", () => {
             `${running.baseUrl}/iocm/app/sec/v1.1.0/login`
           ])
           assert.isTrue(res.ok)
-          const body = JSON.parse(res.stdout) as W.TokenBody
+          const body = JSON.parse(res.stdout) as Tokens.TokenBody
           assert.strictEqual(body.tokenType, "bearer")
           assert.strictEqual(body.expiresIn, 3600)
         }
@@ -308,7 +309,7 @@ describe("CLI program", () => {
             )
           })
           assert.isTrue(res.ok)
-          assert.strictEqual((JSON.parse(res.stdout) as W.TokenBody).tokenType, "bearer")
+          assert.strictEqual((JSON.parse(res.stdout) as Tokens.TokenBody).tokenType, "bearer")
         }
         assert.strictEqual(yield* stop(running, "SIGINT"), 0)
       }),

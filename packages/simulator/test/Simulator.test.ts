@@ -6,8 +6,9 @@
  * `it.effect` no longer provides TestClock; TestClock tests live in Expiry.test.ts.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
+import * as Logs from "@iocm/testing/Logs"
 import type { Layer } from "effect"
-import { ConfigProvider, Effect, Logger, Redacted } from "effect"
+import { ConfigProvider, Effect, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
 import * as W from "./utils/wire.js"
 
@@ -603,15 +604,13 @@ describe("simulator options", () => {
 
   it.live("request logs carry method, path, status and outcome, never a secret or a token", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const capture = Logger.layer([
-        Logger.make(({ message }) => lines.push((Array.isArray(message) ? message : [message]).map(String).join(" ")))
-      ])
-      const s = yield* Simulator.make({ logRequests: true }).pipe(Effect.provide(capture))
+      const capture = Logs.capture()
+      const s = yield* Simulator.make({ logRequests: true }).pipe(Effect.provide(capture.layer))
       const first = W.tokens(yield* W.login(s, demo))
       const second = W.tokens(yield* W.refresh(s, { ...demo, refreshToken: first.refreshToken }))
       yield* W.devices(s, { appKey: demo.appId, token: second.accessToken })
       yield* W.login(s, { ...demo, secret: "wrong-secret-value" })
+      const lines = capture.messages()
       assert.strictEqual(lines.length, 4)
       assert.match(lines[0]!, /^POST \/iocm\/app\/sec\/v1\.1\.0\/login 200 ok \d+ms$/)
       assert.match(lines[3]!, /^POST \/iocm\/app\/sec\/v1\.1\.0\/login 401 100208 \d+ms$/)
@@ -646,16 +645,14 @@ describe("counting and logging: one middleware for every request", () => {
 
   it.live("the log has every request, faults and control calls too; a reset shows no status", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const capture = Logger.layer([
-        Logger.make(({ message }) => lines.push((Array.isArray(message) ? message : [message]).map(String).join(" ")))
-      ])
+      const capture = Logs.capture()
       const s = yield* Simulator.make({ logRequests: true, faults: { refresh: { reset: true } } }).pipe(
-        Effect.provide(capture)
+        Effect.provide(capture.layer)
       )
       yield* Effect.flip(W.refresh(s, { ...demo, refreshToken: "x" }))
       yield* W.send(s, { method: "POST", path: "/_simulator/revoke" })
       yield* W.send(s, { path: W.loginPath })
+      const lines = capture.messages()
       assert.strictEqual(lines.length, 3)
       assert.match(lines[0]!, /^POST \/iocm\/app\/sec\/v1\.1\.0\/refreshToken --- reset \d+ms$/)
       assert.match(lines[1]!, /^POST \/_simulator\/revoke 204 control \d+ms$/)

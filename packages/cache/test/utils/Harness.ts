@@ -2,13 +2,13 @@
  * What the `TokenService` tests share: the service over a `FakeAuth` with a seeded `Random`, and
  * `TestClock` steps that let forked fibers run first.
  */
+import type * as FakeAuth from "@iocm/testing/FakeAuth"
 import type { Duration } from "effect"
 import { Effect, Layer, Random, Redacted } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import type * as RefreshPolicy from "../../src/RefreshPolicy.js"
 import * as TokenService from "../../src/TokenService.js"
 import * as TokenStore from "../../src/TokenStore.js"
-import type * as FakeAuth from "./FakeAuth.js"
 
 /** Minutes, in milliseconds. */
 export const minutes = (n: number) => n * 60_000

@@ -5,13 +5,18 @@
 import { IocmAuth, PlatformConfig, Wire } from "@iocm/core"
 import { IocmHttp } from "@iocm/http"
 import { Simulator } from "@iocm/simulator"
+import * as Logs from "@iocm/testing/Logs"
 import { Effect, Layer } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type * as RefreshPolicy from "../../src/RefreshPolicy.js"
 import * as TokenService from "../../src/TokenService.js"
 import * as TokenStore from "../../src/TokenStore.js"
 
-/** The simulator, and on top of it the whole client stack: HTTPS with mTLS, IocmAuth, TokenService. */
+/**
+ * The simulator, and on top of it the whole client stack: HTTPS with mTLS, IocmAuth, TokenService.
+ * No logger: the service's and the simulator's log lines are dropped, for the test using the stack
+ * and every fiber the stack forks.
+ */
 export const stack = (options: Simulator.SimulatorOptions, policy?: RefreshPolicy.Options) =>
   Layer.unwrap(Effect.gen(function*() {
     const sim = yield* Simulator.Simulator
@@ -23,7 +28,8 @@ export const stack = (options: Simulator.SimulatorOptions, policy?: RefreshPolic
   })).pipe(
     Layer.provideMerge(
       Simulator.layer({ tls: { mutual: true }, rateLimit: { limit: 1_000_000 }, ...options })
-    )
+    ),
+    Layer.provideMerge(Logs.silent)
   )
 
 /** The authenticated client to the simulator's business API. */

@@ -2,6 +2,7 @@
  * An independent client for the over-the-wire checks: Node's own `https`/`http`, no code of this
  * project, a fresh connection per request.
  */
+import type * as Tokens from "@iocm/testing/Tokens"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
@@ -154,14 +155,6 @@ export const devices = (
     ...extra
   })
 
-export interface TokenBody {
-  readonly accessToken: string
-  readonly tokenType: string
-  readonly expiresIn: number
-  readonly refreshToken: string
-  readonly scope: string
-}
-
 export const json = (response: Response): unknown => JSON.parse(response.text)
-export const tokens = (response: Response): TokenBody => JSON.parse(response.text) as TokenBody
+export const tokens = (response: Response): Tokens.TokenBody => JSON.parse(response.text) as Tokens.TokenBody
 export const errorOf = (response: Response) => ({ status: response.status, body: json(response) })
