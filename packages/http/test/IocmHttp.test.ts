@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as IocmAuth from "@iocm/core/IocmAuth"
 import { certs, fixturePath } from "@iocm/testing/Certificates"
 import * as Loopback from "@iocm/testing/Loopback"
 import * as TestServer from "@iocm/testing/TestServer"
 import type { Duration } from "effect"
-import { Config, ConfigProvider, Effect, Fiber, Redacted, Stream } from "effect"
+import { Config, ConfigProvider, Effect, Fiber, Option, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "effect/http"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
@@ -307,6 +308,31 @@ describe("IocmHttp.layer", () => {
         assert.isBelow(millis, 3000)
         // the request was really abandoned: the server saw the connection go
         yield* eventually(() => server.abandoned === 1)
+      }))
+
+    it.live("inside a login or refresh bounded no later (IocmAuth.CallDeadline), a request has no timer of its own", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make(TestServer.stall)
+        // The call's own bound (here 1 s of Effect.timeout) is the only one: the 300 ms deadline stays off.
+        const outcome = yield* getJson(server.url).pipe(
+          Effect.provideService(IocmAuth.CallDeadline, Date.now() + 100),
+          Effect.timeoutOption("1 second"),
+          withLayer({ ca: certs.ca, timeout: "300 millis" })
+        )
+        assert.isTrue(Option.isNone(outcome), "bounded by the call, not by the request's deadline")
+        yield* eventually(() => server.abandoned === 1)
+      }))
+
+    it.live("a call bounded later than the request keeps the request's deadline", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make(TestServer.stall)
+        const error = yield* expectTransportError(
+          getJson(server.url).pipe(
+            Effect.provideService(IocmAuth.CallDeadline, Date.now() + 60_000),
+            withLayer({ ca: certs.ca, timeout: "300 millis" })
+          )
+        )
+        assert.include(error.reason.description, "request timed out: no complete answer within 300ms")
       }))
 
     it.live("interrupting the request aborts it on the wire", () =>
