@@ -11,7 +11,7 @@
  */
 import { IocmAuth } from "@iocm/core"
 import type { TokenSet } from "@iocm/core/TokenSet"
-import { Cause, Config, Effect, Exit, Option, Redacted, Schema, SchemaIssue } from "effect"
+import { Cause, Config, Effect, Exit, Option, Redacted } from "effect"
 import * as Platform from "./src/Platform.js"
 
 const refreshTokenFromEnv = Config.option(Config.Redacted("IOCM_REFRESH_TOKEN"))
@@ -55,32 +55,8 @@ const failure = (error: unknown) => {
   }
 }
 
-const formatIssue = SchemaIssue.makeFormatterDefault()
-
-/**
- * A configuration error in the words the examples have always used, one variable at a time:
- * `(Missing data at IOCM_APP_ID: "Expected IOCM_APP_ID to exist in the process context")` for an unset variable,
- * `(Invalid data at IOCM_TIMEOUT: "Expected a valid Duration string")` for a wrong one (Effect's own text spans two
- * lines, `SchemaError(Expected string\n  at ["IOCM_APP_ID"])`, and does not say which of the two it is).
- */
-const describeConfigError = (error: Config.ConfigError): string => {
-  const issue = Schema.isSchemaError(error.cause) ? error.cause.issue : undefined
-  if (issue?._tag !== "Pointer") {
-    return error.message
-  }
-  const name = issue.path.map(String).join("_")
-  return process.env[name] === undefined
-    ? `(Missing data at ${name}: "Expected ${name} to exist in the process context")`
-    : `(Invalid data at ${name}: "${formatIssue(issue.issue)}")`
-}
-
 /** The line the example writes to stderr when it fails. */
-const messageOf = (error: unknown): string =>
-  error instanceof Config.ConfigError
-    ? describeConfigError(error)
-    : error instanceof Error
-    ? error.message
-    : String(error)
+const messageOf = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
 const exit = await Effect.runPromiseExit(
   loginThenRefresh.pipe(
