@@ -19,7 +19,7 @@ const simulatorEnv = (simulator: Simulator.Simulator.Service) => ({
   IOCM_CA_FILE: caFile
 })
 
-describe("pnpm example refresh-token", () => {
+describe.concurrent("pnpm example refresh-token", () => {
   it.live("logs in and refreshes against the embedded simulator, tokens masked", () =>
     Effect.gen(function*() {
       const run = yield* runExample("refresh-token")
