@@ -5,7 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { IocmError } from "@iocm/core"
 import * as FakeAuth from "@iocm/testing/FakeAuth"
-import { Effect, Exit, Fiber, Layer, Logger, Schedule, Scope, Stream } from "effect"
+import * as Logs from "@iocm/testing/Logs"
+import { Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Schedule, Scope, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as TokenStore from "../src/TokenStore.js"
 import { adjust, build, seconds, settle, value } from "./utils/Harness.js"
@@ -254,6 +255,33 @@ describe("TokenService with a store that does not answer", () => {
       assert.strictEqual(adopted.generation, shared.generation)
       assert.strictEqual(fake.logins() + fake.refreshes(), 1, "adopted, not asked for")
     }))
+
+  it.effect("a store that echoes what it holds in its errors has the tokens masked in the log", () => {
+    const logs = Logs.capture()
+    return Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const memory = yield* TokenStore.makeMemory()
+      const echoing: TokenStore.Service = {
+        ...memory,
+        set: (stored) =>
+          Effect.fail(
+            new TokenStore.TokenStoreError({
+              operation: "set",
+              description: `refused ${Redacted.value(stored.tokens.accessToken)} / ${
+                Option.getOrElse(Option.map(stored.tokens.refreshToken, Redacted.value), () => "")
+              }`
+            })
+          )
+      }
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, echoing))
+      const token = yield* service.get
+      const line = logs.messages().find((message) => message.includes("could not be written"))
+      assert.isDefined(line)
+      assert.notInclude(line!, Redacted.value(token.token))
+      assert.notInclude(line!, "rt-1")
+      assert.include(line!, "<redacted>")
+    }).pipe(Effect.provide(logs.layer))
+  })
 })
 
 describe("TokenService against hostile policies and loggers", () => {

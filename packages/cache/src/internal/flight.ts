@@ -49,15 +49,19 @@ export interface Context {
   readonly now: () => number
   /** The token set in force and the highest generation seen. */
   readonly local: Effect.Effect<{ readonly stored: StoredToken | undefined; readonly generation: number }>
+  /** The tokens the service holds, masked in whatever a store says when it fails (it may echo them). */
+  readonly known: () => ReadonlyArray<Redacted.Redacted<string>>
   /** The refresh token of `generation` was refused: the service keeps `dropped` instead. */
   readonly dropRefreshToken: (generation: number, dropped: StoredToken) => Effect.Effect<void>
 }
 
 /** Runs one attempt for `reason` (see the module's comment). */
 export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, AttemptFailure> => {
-  const store = boundedStore(context.store, context.policy.storeTimeout)
+  const store = boundedStore(context.store, context.policy.storeTimeout, context.known)
   const body = attemptBody(context, store, reason)
-  return store.withLock === undefined ? body : locked(store.withLock, body, context.policy.storeTimeout, reason)
+  return store.withLock === undefined
+    ? body
+    : locked(store.withLock, body, context.policy.storeTimeout, reason, context.known)
 }
 
 // -- the store, bounded -----------------------------------------------------------------------
@@ -66,7 +70,7 @@ export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, A
 export const readStore = (
   store: TokenStore["Service"],
   timeout: Duration.Duration
-): Effect.Effect<StoredToken | undefined> => boundedStore(store, timeout).get
+): Effect.Effect<StoredToken | undefined> => boundedStore(store, timeout, () => []).get
 
 interface BoundedStore {
   readonly get: Effect.Effect<StoredToken | undefined>
@@ -74,8 +78,15 @@ interface BoundedStore {
   readonly withLock: TokenStore["Service"]["withLock"]
 }
 
-/** The store's calls, each bounded by `timeout`; a failure (or a defect) is logged and read as "no store". */
-const boundedStore = (store: TokenStore["Service"], timeout: Duration.Duration): BoundedStore => {
+/**
+ * The store's calls, each bounded by `timeout`; a failure (or a defect) is logged, with the `known`
+ * tokens masked, and read as "no store".
+ */
+const boundedStore = (
+  store: TokenStore["Service"],
+  timeout: Duration.Duration,
+  known: () => ReadonlyArray<Redacted.Redacted<string>>
+): BoundedStore => {
   // A store of this process answers at once: bounding it would only cost every refresh a fork.
   const bound = InProcessStore.isInProcess(store)
     ? <A>(self: Effect.Effect<A, TokenStoreError>) => self
@@ -83,10 +94,12 @@ const boundedStore = (store: TokenStore["Service"], timeout: Duration.Duration):
   return {
     get: bound(store.get, "get").pipe(
       Effect.map(Option.getOrUndefined),
-      Effect.catch((error) => Effect.as(Report.storeFailed("read", error), undefined))
+      Effect.catch((error) => Effect.as(Report.storeFailed("read", error, known()), undefined))
     ),
     set: (stored) =>
-      bound(store.set(stored), "set").pipe(Effect.catch((error) => Report.storeFailed("written", error))),
+      bound(store.set(stored), "set").pipe(
+        Effect.catch((error) => Report.storeFailed("written", error, [...known(), ...tokensOf(stored)]))
+      ),
     withLock: store.withLock
   }
 }
@@ -139,7 +152,8 @@ const locked = (
   withLock: NonNullable<TokenStore["Service"]["withLock"]>,
   body: Effect.Effect<Obtained, AttemptFailure>,
   timeout: Duration.Duration,
-  reason: Reason
+  reason: Reason,
+  known: () => ReadonlyArray<Redacted.Redacted<string>>
 ): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.suspend(() => {
     let phase: "waiting" | "entered" | "abandoned" = "waiting"
@@ -157,7 +171,7 @@ const locked = (
         if (phase === "waiting") {
           phase = "abandoned"
           lock.interruptUnsafe()
-          yield* Report.lockFailed(reason, lock.pollUnsafe(), timeout)
+          yield* Report.lockFailed(reason, lock.pollUnsafe(), timeout, known())
           return yield* body
         }
         const exit = yield* Deferred.await(outcome)
@@ -277,6 +291,10 @@ const rotate = (
     refreshToken: "kept"
   }
 }
+
+/** The access and refresh tokens of a stored state. */
+export const tokensOf = (stored: StoredToken | undefined): ReadonlyArray<Redacted.Redacted<string>> =>
+  stored === undefined ? [] : [stored.tokens.accessToken, ...Option.toArray(stored.tokens.refreshToken)]
 
 /** The stored state without its refresh token (valid by construction, so not re-validated). */
 const withoutRefreshToken = (stored: StoredToken): StoredToken =>

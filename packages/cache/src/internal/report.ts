@@ -13,6 +13,7 @@ import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import * as Redacted from "effect/Redacted"
 import type { TokenError } from "../TokenError.js"
 import { type Operation, type Reason, TokenEvent } from "../TokenEvent.js"
 import { loginTotal, refreshDuration, refreshTotal, secondsToExpiry, terminalTotal } from "../TokenMetrics.js"
@@ -215,15 +216,27 @@ export const requestEnded = (
   ], { discard: true })
 }
 
+/** `text` with every `known` token (a store may echo what it holds) replaced by `<redacted>`. */
+const masked = (text: string, known: ReadonlyArray<Redacted.Redacted<string>>): string =>
+  known.reduce((masking, token) => {
+    const value = Redacted.value(token)
+    return value.length < 4 ? masking : masking.split(value).join("<redacted>")
+  }, text)
+
 /** The store could not be read or written (or did not answer): the service carries on without it. */
-export const storeFailed = (what: "read" | "written", error: TokenStoreError): Effect.Effect<void> =>
-  Effect.logWarning(`Token store could not be ${what}; carrying on without it. ${error.message}`)
+export const storeFailed = (
+  what: "read" | "written",
+  error: TokenStoreError,
+  known: ReadonlyArray<Redacted.Redacted<string>>
+): Effect.Effect<void> =>
+  Effect.logWarning(masked(`Token store could not be ${what}; carrying on without it. ${error.message}`, known))
 
 /** The store's lock failed, ended without running the attempt, or was not granted in time: the attempt runs without it. */
 export const lockFailed = (
   reason: Reason,
   lock: Exit.Exit<unknown, unknown> | undefined,
-  timeout: Duration.Duration
+  timeout: Duration.Duration,
+  known: ReadonlyArray<Redacted.Redacted<string>>
 ): Effect.Effect<void> => {
   const why = lock === undefined
     ? `not granted within ${Duration.format(timeout)}`
@@ -233,7 +246,9 @@ export const lockFailed = (
       onNone: () => "failed unexpectedly",
       onSome: (error) => error instanceof Error ? error.message : "failed"
     })
-  return Effect.logWarning(`Token store lock ${why}; running without it.`).pipe(Effect.annotateLogs({ reason }))
+  return Effect.logWarning(masked(`Token store lock ${why}; running without it.`, known)).pipe(
+    Effect.annotateLogs({ reason })
+  )
 }
 
 /** The store's lock was not released within `timeout` after the attempt: left behind. */

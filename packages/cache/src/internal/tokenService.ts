@@ -90,6 +90,7 @@ export const make = (
         policy,
         now,
         local: Effect.sync(() => ({ stored: cell.state.entry?.stored, generation: cell.state.generation })),
+        known: () => Flight.tokensOf(cell.state.entry?.stored),
         dropRefreshToken: (generation, dropped) =>
           cell.update((state) => TokenState.refreshTokenDropped(state, generation, dropped))
       }
