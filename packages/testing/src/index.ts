@@ -34,6 +34,13 @@ export * as Logs from "./Logs.js"
 export * as Loopback from "./Loopback.js"
 
 /**
+ * A throwaway `redis-server`, killable and restartable.
+ *
+ * @since 0.0.0
+ */
+export * as Redis from "./Redis.js"
+
+/**
  * A tracer that keeps its spans.
  *
  * @since 0.0.0

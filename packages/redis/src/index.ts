@@ -1,0 +1,12 @@
+/**
+ * `@iocm/redis`: fleet mode for iocm — `@iocm/cache`'s `TokenStore` on Redis.
+ *
+ * @since 0.2.0
+ */
+
+/**
+ * The token store on Redis: a lease per appId, compare-and-set writes, tokens encrypted at rest.
+ *
+ * @since 0.2.0
+ */
+export * as TokenStore from "./TokenStore.js"

@@ -1,0 +1,39 @@
+import { assert, describe, it } from "@effect/vitest"
+import { TokenService } from "@iocm/cache"
+import * as CacheStore from "@iocm/cache/TokenStore"
+import { FakeAuth, Logs, Redis as RedisServer } from "@iocm/testing"
+import { Effect, Redacted } from "effect"
+import * as Stores from "./utils/Stores.js"
+
+/** A `TokenService` over `store` and the shared fake platform, for the scope. */
+const service = (fake: FakeAuth.FakeAuth, store: CacheStore.Service) =>
+  TokenService.make().pipe(Effect.provideService(CacheStore.TokenStore, store), Effect.provide(fake.layer))
+
+describe.runIf(RedisServer.serverAvailable())("two TokenServices sharing the Redis store", () => {
+  it.live("started together, they obtain one token between them: one login, the other adopts", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.server
+      const key = Stores.newKey()
+      const fake = FakeAuth.make({ latency: "200 millis" })
+      const first = yield* service(fake, yield* Stores.open(server.url, { key }))
+      const second = yield* service(fake, yield* Stores.open(server.url, { key }))
+      const [a, b] = yield* Effect.all([first.get, second.get], { concurrency: "unbounded" })
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.refreshes(), 0)
+      assert.strictEqual(fake.maxInFlight(), 1)
+      assert.strictEqual(Redacted.value(a.token), Redacted.value(b.token))
+      assert.strictEqual(a.generation, b.generation)
+    }).pipe(Effect.provide(Logs.silent)))
+
+  it.live("one started later adopts the stored token instead of logging in", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.server
+      const key = Stores.newKey()
+      const fake = FakeAuth.make()
+      const first = yield* service(fake, yield* Stores.open(server.url, { key }))
+      const token = yield* first.get
+      const later = yield* service(fake, yield* Stores.open(server.url, { key }))
+      assert.strictEqual(Redacted.value((yield* later.get).token), Redacted.value(token.token))
+      assert.strictEqual(fake.logins(), 1)
+    }).pipe(Effect.provide(Logs.silent)))
+})
