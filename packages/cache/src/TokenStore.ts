@@ -13,6 +13,7 @@
  */
 import { TokenSet } from "@iocm/core/TokenSet"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -46,6 +47,11 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@iocm/
   {
     operation: Schema.Literals(["get", "set", "lock"]),
     description: Schema.String,
+    /**
+     * The lock is held by another process past the store's `lockWait` (the store is reachable):
+     * `TokenService` then adopts what that process commits instead of running without the lock.
+     */
+    lockHeld: Schema.optional(Schema.Boolean),
     cause: Schema.optional(Schema.Defect())
   }
 ) {
@@ -71,6 +77,14 @@ export interface Service {
    * Absent for a store private to one process, where `TokenService`'s own single flight suffices.
    */
   readonly withLock?: (<A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>) | undefined
+  /**
+   * How long `withLock` waits for a lock held by another process, for a store shared by a fleet.
+   * When set, `TokenService` waits that long (plus `RefreshPolicy.storeTimeout`) for the lock and
+   * never runs a login or refresh without it while another process holds it (a `TokenStoreError`
+   * with `lockHeld: true`, or no grant in time): it adopts what that process commits, or retries
+   * after a back-off. A lock that fails otherwise (the store is down) is still bypassed.
+   */
+  readonly lockWait?: Duration.Duration | undefined
 }
 
 /**

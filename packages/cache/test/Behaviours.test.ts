@@ -6,10 +6,22 @@ import { assert, describe, it } from "@effect/vitest"
 import { IocmError } from "@iocm/core"
 import * as FakeAuth from "@iocm/testing/FakeAuth"
 import * as Logs from "@iocm/testing/Logs"
-import { Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Schedule, Scope, Stream } from "effect"
+import * as Tokens from "@iocm/testing/Tokens"
+import { Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Schedule, Scope, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as TokenStore from "../src/TokenStore.js"
 import { adjust, build, seconds, settle, value } from "./utils/Harness.js"
+
+/** A stored state of `generation`, issued now (the test clock's time zero) for an hour. */
+const storedAt = (generation: number) =>
+  new TokenStore.StoredToken({
+    generation,
+    tokens: Tokens.tokenSet({
+      accessToken: `at-fleet-${generation}`,
+      refreshToken: `rt-fleet-${generation}`,
+      issuedAt: 0
+    })
+  })
 
 const unknown4xx = () =>
   new IocmError.UnknownPlatformError({ code: "1234567", httpStatus: 400, description: "Who knows.", retryable: false })
@@ -254,6 +266,45 @@ describe("TokenService with a store that does not answer", () => {
       const adopted = yield* service.get
       assert.strictEqual(adopted.generation, shared.generation)
       assert.strictEqual(fake.logins() + fake.refreshes(), 1, "adopted, not asked for")
+    }))
+
+  it.effect("a fleet's lock held elsewhere is never bypassed: the attempt adopts what the holder commits", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const memory = yield* TokenStore.makeMemory()
+      const held = new TokenStore.TokenStoreError({ operation: "lock", description: "held", lockHeld: true })
+      let holderCommitted = false
+      const store: TokenStore.Service = {
+        ...memory,
+        lockWait: Duration.seconds(2),
+        // Another process holds the lease and commits generation 7 while this one waits.
+        withLock: () =>
+          Effect.andThen(
+            Effect.sleep("2 seconds"),
+            Effect.suspend(() => {
+              holderCommitted = true
+              return Effect.andThen(memory.set(storedAt(7)), Effect.fail(held))
+            })
+          )
+      }
+      const service = yield* build(fake, { storeTimeout: "1 second" }, Layer.succeed(TokenStore.TokenStore, store))
+      const caller = yield* Effect.forkChild(service.get)
+      yield* adjust("2 seconds")
+      const token = yield* Fiber.join(caller)
+      assert.isTrue(holderCommitted)
+      assert.strictEqual(token.generation, 7)
+      assert.strictEqual(fake.logins() + fake.refreshes(), 0, "no platform call beside the holder")
+    }))
+
+  it.effect("a fleet's lock that fails because the store is down is bypassed: this process's own flight", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const memory = yield* TokenStore.makeMemory()
+      const down = new TokenStore.TokenStoreError({ operation: "lock", description: "connection refused" })
+      const store: TokenStore.Service = { ...memory, lockWait: Duration.seconds(30), withLock: () => Effect.fail(down) }
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
+      assert.strictEqual(value(yield* service.get), "at-1")
+      assert.strictEqual(fake.logins(), 1)
     }))
 
   it.effect("a store that echoes what it holds in its errors has the tokens masked in the log", () => {

@@ -1,13 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { TokenService } from "@iocm/cache"
+import { type RefreshPolicy, TokenService } from "@iocm/cache"
 import * as CacheStore from "@iocm/cache/TokenStore"
 import { FakeAuth, Logs, Redis as RedisServer } from "@iocm/testing"
 import { Effect, Redacted } from "effect"
 import * as Stores from "./utils/Stores.js"
 
 /** A `TokenService` over `store` and the shared fake platform, for the scope. */
-const service = (fake: FakeAuth.FakeAuth, store: CacheStore.Service) =>
-  TokenService.make().pipe(Effect.provideService(CacheStore.TokenStore, store), Effect.provide(fake.layer))
+const service = (fake: FakeAuth.FakeAuth, store: CacheStore.Service, policy?: RefreshPolicy.Options) =>
+  TokenService.make(policy).pipe(Effect.provideService(CacheStore.TokenStore, store), Effect.provide(fake.layer))
 
 describe.runIf(RedisServer.serverAvailable())("two TokenServices sharing the Redis store", () => {
   it.live("started together, they obtain one token between them: one login, the other adopts", () =>
@@ -23,6 +23,22 @@ describe.runIf(RedisServer.serverAvailable())("two TokenServices sharing the Red
       assert.strictEqual(fake.maxInFlight(), 1)
       assert.strictEqual(Redacted.value(a.token), Redacted.value(b.token))
       assert.strictEqual(a.generation, b.generation)
+    }).pipe(Effect.provide(Logs.silent)))
+
+  it.live("a login slower than storeTimeout: the other waits for the lease and adopts, never logs in beside it", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.server
+      const key = Stores.newKey()
+      // The holder takes 1 s; a store call may take 200 ms. Without the lease's own wait, the other
+      // process would give the lock up after 200 ms and log in too, invalidating the first token.
+      const fake = FakeAuth.make({ latency: "1 second" })
+      const policy = { storeTimeout: "200 millis", coldStartWait: "10 seconds" } as const
+      const first = yield* service(fake, yield* Stores.open(server.url, { key }), policy)
+      const second = yield* service(fake, yield* Stores.open(server.url, { key }), policy)
+      const [a, b] = yield* Effect.all([first.get, second.get], { concurrency: "unbounded" })
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.maxInFlight(), 1)
+      assert.strictEqual(Redacted.value(a.token), Redacted.value(b.token))
     }).pipe(Effect.provide(Logs.silent)))
 
   it.live("one started later adopts the stored token instead of logging in", () =>

@@ -59,9 +59,15 @@ export interface Context {
 export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, AttemptFailure> => {
   const store = boundedStore(context.store, context.policy.storeTimeout, context.known)
   const body = attemptBody(context, store, reason)
-  return store.withLock === undefined
-    ? body
-    : locked(store.withLock, body, context.policy.storeTimeout, reason, context.known)
+  if (store.withLock === undefined) return body
+  return locked(store.withLock, {
+    body,
+    adoptOnly: adoptOrRetry(context, store, reason),
+    timeout: context.policy.storeTimeout,
+    lockWait: context.store.lockWait,
+    reason,
+    known: context.known
+  })
 }
 
 // -- the store, bounded -----------------------------------------------------------------------
@@ -140,22 +146,35 @@ const awaitAtMost = <A, E>(fiber: Fiber.Fiber<A, E>, timeout: Duration.Duration)
 const storeFailure = (operation: "get" | "set" | "lock", description: string) =>
   new TokenStoreError({ operation, description })
 
+/** What `locked` runs, and how long it waits. */
+interface Locking {
+  readonly body: Effect.Effect<Obtained, AttemptFailure>
+  /** What runs instead of `body` when a fleet's lock is held elsewhere: adopt, or retry later. */
+  readonly adoptOnly: Effect.Effect<Obtained, AttemptFailure>
+  readonly timeout: Duration.Duration
+  /** The store's own wait for a lock held elsewhere (`TokenStore.Service.lockWait`): a fleet's store. */
+  readonly lockWait: Duration.Duration | undefined
+  readonly reason: Reason
+  readonly known: () => ReadonlyArray<Redacted.Redacted<string>>
+}
+
 /**
- * Runs `body` inside the store's lock, exactly once. A lock not granted within `timeout` is given up
- * (interrupted, so that `body` can no longer start inside it) and `body` runs without it, as when
- * the lock fails. Once `body` is done, a release that does not answer within `timeout` is left
- * behind. A lock that cuts `body` off (a lease that ran out) fails the attempt with a retryable
- * `TransportError`. The lock runs in a fiber of its own, so that nothing it leaves behind can hold
- * up the service's scope.
+ * Runs `body` inside the store's lock, exactly once. A lock not granted in time (`timeout`, or the
+ * store's `lockWait` and `timeout` for a fleet's store) is given up — interrupted, so that `body`
+ * can no longer start inside it. Then `body` runs without it, as when the lock fails — except when
+ * a fleet's lock is held by another process: that one is never bypassed, the attempt adopts what the
+ * holder committed or fails to be retried (`adoptOnly`). Once `body` is done, a release that does
+ * not answer within `timeout` is left behind. A lock that cuts `body` off (a lease that ran out)
+ * fails the attempt with a retryable `TransportError`. The lock runs in a fiber of its own, so that
+ * nothing it leaves behind can hold up the service's scope.
  */
 const locked = (
   withLock: NonNullable<TokenStore["Service"]["withLock"]>,
-  body: Effect.Effect<Obtained, AttemptFailure>,
-  timeout: Duration.Duration,
-  reason: Reason,
-  known: () => ReadonlyArray<Redacted.Redacted<string>>
+  locking: Locking
 ): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.suspend(() => {
+    const { body, lockWait, reason, timeout } = locking
+    const grantWait = lockWait === undefined ? timeout : Duration.sum(lockWait, timeout)
     let phase: "waiting" | "entered" | "abandoned" = "waiting"
     const entered = Deferred.makeUnsafe<void>()
     const outcome = Deferred.makeUnsafe<Exit.Exit<Obtained, AttemptFailure>>()
@@ -167,11 +186,16 @@ const locked = (
     })
     return Effect.flatMap(Effect.forkDetach(withLock(inside), { startImmediately: true }), (lock) =>
       Effect.gen(function*() {
-        yield* Effect.raceFirst(Deferred.await(entered), Effect.timeoutOption(Fiber.await(lock), timeout))
+        yield* Effect.raceFirst(Deferred.await(entered), Effect.timeoutOption(Fiber.await(lock), grantWait))
         if (phase === "waiting") {
           phase = "abandoned"
           lock.interruptUnsafe()
-          yield* Report.lockFailed(reason, lock.pollUnsafe(), timeout, known())
+          const lockExit = lock.pollUnsafe()
+          if (lockWait !== undefined && heldElsewhere(lockExit)) {
+            yield* Report.lockHeld(reason, grantWait)
+            return yield* locking.adoptOnly
+          }
+          yield* Report.lockFailed(reason, lockExit, timeout, locking.known())
           return yield* body
         }
         const exit = yield* Deferred.await(outcome)
@@ -184,6 +208,15 @@ const locked = (
       )))
   })
 
+/** The lock was not granted in time, or failed because another process holds it (`lockHeld`). */
+const heldElsewhere = (lockExit: Exit.Exit<unknown, unknown> | undefined): boolean =>
+  lockExit === undefined ||
+  (Exit.isFailure(lockExit) &&
+    Option.match(Cause.findErrorOption(lockExit.cause), {
+      onNone: () => false,
+      onSome: (error) => error instanceof TokenStoreError && error.lockHeld === true
+    }))
+
 /** The failure of an attempt the store's lock cut off before it finished. */
 const cutOff = new AttemptFailure(
   "login",
@@ -195,19 +228,49 @@ const cutOff = new AttemptFailure(
 
 // -- the attempt ------------------------------------------------------------------------------
 
+/** The token another process sharing the store obtained, if it is newer and still worth adopting. */
+const adoptable = (
+  context: Context,
+  local: StoredToken | undefined,
+  seen: number,
+  shared: StoredToken | undefined,
+  reason: Reason,
+  sentAt: number
+): Obtained | undefined =>
+  shared !== undefined && shared.generation > Math.max(seen, local?.generation ?? 0) &&
+    sentAt < RefreshPolicy.windows(context.policy, shared.tokens, 0).forcedAt
+    ? { operation: "refresh", reason, stored: shared, refreshToken: "kept", adopted: true, sentAt }
+    : undefined
+
+/**
+ * Instead of an attempt, when another process holds a fleet's lock: adopt what it committed, or
+ * fail (retryable) so that the worker tries again after a back-off. Never calls the platform.
+ */
+const adoptOrRetry = (context: Context, store: BoundedStore, reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
+  Effect.gen(function*() {
+    const { stored: local, generation: seen } = yield* context.local
+    const obtained = adoptable(context, local, seen, yield* store.get, reason, context.now())
+    return obtained ?? (yield* Effect.fail(lockHeldElsewhere))
+  })
+
+/** The failure of an attempt that found a fleet's lock held by another process, and nothing to adopt. */
+const lockHeldElsewhere = new AttemptFailure(
+  "refresh",
+  new IocmError.TransportError({
+    code: "StoreLock",
+    description: "Another process holds the token store's lock and has not committed a token yet; retrying."
+  })
+)
+
 const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
-    const { policy, now } = context
+    const { now } = context
     const { stored: local, generation: seen } = yield* context.local
     const shared = yield* store.get
     const sentAt = now()
     // Another process sharing the store may already have a newer token: adopt it.
-    if (
-      shared !== undefined && shared.generation > Math.max(seen, local?.generation ?? 0) &&
-      sentAt < RefreshPolicy.windows(policy, shared.tokens, 0).forcedAt
-    ) {
-      return { operation: "refresh", reason, stored: shared, refreshToken: "kept", adopted: true, sentAt } as const
-    }
+    const adopted = adoptable(context, local, seen, shared, reason, sentAt)
+    if (adopted !== undefined) return adopted
     const base = shared !== undefined && shared.generation > (local?.generation ?? 0) ? shared : local
     const generation = Math.max(seen, base?.generation ?? 0) + 1
     const done = (operation: Operation, used: Reason) => (fresh: TokenSet) => {

@@ -251,6 +251,12 @@ export const lockFailed = (
   )
 }
 
+/** A fleet's lock is held by another process past `wait`: this process adopts what it commits, or retries. */
+export const lockHeld = (reason: Reason, wait: Duration.Duration): Effect.Effect<void> =>
+  Effect.logInfo(
+    `Token store lock held by another process for over ${Duration.format(wait)}; adopting its token or retrying.`
+  ).pipe(Effect.annotateLogs({ reason }))
+
 /** The store's lock was not released within `timeout` after the attempt: left behind. */
 export const unlockTimedOut = (timeout: Duration.Duration): Effect.Effect<void> =>
   Effect.logWarning(`Token store lock not released within ${Duration.format(timeout)}; carrying on.`)

@@ -44,11 +44,14 @@ export const make = (settings: Settings): Service => {
       leaseTtl: settings.leaseTtl,
       lockWait: settings.lockWait,
       bounded,
-      heldTooLong: storeError(
-        "lock",
-        `the lease is held by another process for longer than ${Duration.format(settings.lockWait)}`
-      )
-    })
+      heldTooLong: new CacheStore.TokenStoreError({
+        operation: "lock",
+        description: `the lease is held by another process for longer than ${Duration.format(settings.lockWait)}`,
+        lockHeld: true
+      })
+    }),
+    // TokenService waits this long for a lease held elsewhere, and never runs without it then.
+    lockWait: settings.lockWait
   }
 }
 
