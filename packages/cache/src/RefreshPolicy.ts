@@ -60,6 +60,11 @@ export interface RefreshPolicy {
   readonly shortenBackOffAfter: Duration.Duration
   /** The longest a `TokenStore` call may take before it counts as failed (default 5 seconds). */
   readonly storeTimeout: Duration.Duration
+  /**
+   * How often a service on a store shared by a fleet reads it for a newer token, besides the
+   * store's announcements, which can be lost (default 30 seconds).
+   */
+  readonly followInterval: Duration.Duration
 }
 
 /**
@@ -79,6 +84,7 @@ export interface Options {
   readonly coldStartWait?: Duration.Input | undefined
   readonly shortenBackOffAfter?: Duration.Input | undefined
   readonly storeTimeout?: Duration.Input | undefined
+  readonly followInterval?: Duration.Input | undefined
 }
 
 /**
@@ -138,7 +144,7 @@ const defaultRetryCap = Duration.seconds(30)
 /**
  * The default policy: lead 10 minutes, jitter up to 2 minutes, forced window 30 seconds, back-off
  * `backOff()` (500 ms to 30 seconds, full jitter), cold-start wait 30 seconds, back-offs cut short
- * after 5 seconds, store calls bounded by 5 seconds.
+ * after 5 seconds, store calls bounded by 5 seconds, a shared store read every 30 seconds.
  *
  * @since 0.1.0
  * @category Constructors
@@ -150,7 +156,8 @@ export const defaults: RefreshPolicy = {
   retry: backOff(),
   coldStartWait: Duration.seconds(30),
   shortenBackOffAfter: Duration.seconds(5),
-  storeTimeout: Duration.seconds(5)
+  storeTimeout: Duration.seconds(5),
+  followInterval: Duration.seconds(30)
 }
 
 /** `input` as a finite, non-negative duration, `fallback` when absent. */
@@ -233,14 +240,15 @@ export const make = (options: Options | RefreshPolicy = {}): Effect.Effect<Refre
       retry: yield* retryOf(options as Options),
       coldStartWait: yield* read("coldStartWait"),
       shortenBackOffAfter: yield* read("shortenBackOffAfter"),
-      storeTimeout
+      storeTimeout,
+      followInterval: yield* read("followInterval")
     }
   })
 
 /**
  * The policy's options read through `Config`, every key optional: `IOCM_REFRESH_LEAD`,
  * `IOCM_REFRESH_JITTER`, `IOCM_FORCED_WINDOW`, `IOCM_RETRY_BASE`, `IOCM_RETRY_CAP`,
- * `IOCM_COLD_START_WAIT`, `IOCM_STORE_TIMEOUT` (durations such as `5 minutes`, or a number of
+ * `IOCM_COLD_START_WAIT`, `IOCM_STORE_TIMEOUT`, `IOCM_FOLLOW_INTERVAL` (durations such as `5 minutes`, or a number of
  * seconds). An invalid value fails.
  *
  * @since 0.2.0
@@ -253,7 +261,8 @@ export const envConfig: Config.Config<Options> = Config.all({
   retryBase: optionalDuration("IOCM_RETRY_BASE"),
   retryCap: optionalDuration("IOCM_RETRY_CAP"),
   coldStartWait: optionalDuration("IOCM_COLD_START_WAIT"),
-  storeTimeout: optionalDuration("IOCM_STORE_TIMEOUT")
+  storeTimeout: optionalDuration("IOCM_STORE_TIMEOUT"),
+  followInterval: optionalDuration("IOCM_FOLLOW_INTERVAL")
 })
 
 function optionalDuration(name: string): Config.Config<Duration.Duration | undefined> {

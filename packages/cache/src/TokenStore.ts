@@ -19,6 +19,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import * as InProcessStore from "./internal/inProcessStore.js"
 
 /**
@@ -85,6 +86,13 @@ export interface Service {
    * after a back-off. A lock that fails otherwise (the store is down) is still bypassed.
    */
   readonly lockWait?: Duration.Duration | undefined
+  /**
+   * The generations other processes commit, as they are announced — for a store shared by a fleet.
+   * Best effort: an announcement may be lost (a reconnect, a dropped message), so `TokenService`,
+   * which adopts each newer generation at once, also reads the store every
+   * `RefreshPolicy.followInterval`. A stream that fails is subscribed to again after a pause.
+   */
+  readonly changes?: Stream.Stream<number, TokenStoreError> | undefined
 }
 
 /**

@@ -7,10 +7,10 @@ import { IocmError } from "@iocm/core"
 import * as FakeAuth from "@iocm/testing/FakeAuth"
 import * as Logs from "@iocm/testing/Logs"
 import * as Tokens from "@iocm/testing/Tokens"
-import { Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Schedule, Scope, Stream } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Logger, Option, Queue, Redacted, Schedule, Scope, Stream } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as TokenStore from "../src/TokenStore.js"
-import { adjust, build, seconds, settle, value } from "./utils/Harness.js"
+import { adjust, build, minutes, seconds, settle, value } from "./utils/Harness.js"
 
 /** A stored state of `generation`, issued now (the test clock's time zero) for an hour. */
 const storedAt = (generation: number) =>
@@ -393,5 +393,74 @@ describe("TokenService against hostile policies and loggers", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(build(FakeAuth.make(), { storeTimeout: 0 }))
       assert.strictEqual(error.option, "storeTimeout")
+    }))
+})
+
+describe("TokenService following a fleet's store", () => {
+  /** A shared store (not in process) whose commits by "other processes" are announced on `announce`. */
+  const sharedStore = Effect.gen(function*() {
+    const memory = yield* TokenStore.makeMemory()
+    const announce = yield* Queue.unbounded<number>()
+    const store: TokenStore.Service = { get: memory.get, set: memory.set, changes: Stream.fromQueue(announce) }
+    const otherProcessCommits = (stored: TokenStore.StoredToken) =>
+      Effect.andThen(memory.set(stored), Queue.offer(announce, stored.generation))
+    return { store, memory, otherProcessCommits }
+  })
+
+  /** A stored state of `generation` issued at `issuedAt`. */
+  const issued = (generation: number, issuedAt: number) =>
+    new TokenStore.StoredToken({
+      generation,
+      tokens: Tokens.tokenSet({
+        accessToken: `at-fleet-${generation}`,
+        refreshToken: `rt-fleet-${generation}`,
+        issuedAt
+      })
+    })
+
+  it.effect("adopts an announced generation at once, and refreshes on the adopted token's schedule", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { otherProcessCommits, store } = yield* sharedStore
+      const service = yield* build(fake, { jitter: 0 }, Layer.succeed(TokenStore.TokenStore, store))
+      assert.strictEqual((yield* service.get).generation, 1)
+      yield* adjust(minutes(30))
+      yield* otherProcessCommits(issued(5, minutes(30)))
+      yield* settle
+      const adopted = yield* service.get
+      assert.strictEqual(adopted.generation, 5)
+      assert.strictEqual(value(adopted), "at-fleet-5")
+      // The first token's refresh was due at 50 minutes; the adopted one's is at 80.
+      yield* adjust(minutes(25))
+      assert.strictEqual(fake.refreshes(), 0)
+      yield* adjust(minutes(25))
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(fake.logins(), 1)
+    }))
+
+  it.effect("reads the store every followInterval, for announcements that were lost", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { memory, store } = yield* sharedStore
+      const service = yield* build(fake, { followInterval: "10 seconds" }, Layer.succeed(TokenStore.TokenStore, store))
+      yield* service.get
+      yield* memory.set(issued(3, 0))
+      yield* adjust("9 seconds")
+      assert.strictEqual((yield* service.get).generation, 1)
+      yield* adjust("1 second")
+      yield* settle
+      assert.strictEqual((yield* service.get).generation, 3)
+      assert.strictEqual(fake.logins() + fake.refreshes(), 1)
+    }))
+
+  it.effect("an announcement of an older or the same generation changes nothing", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { otherProcessCommits, store } = yield* sharedStore
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
+      const token = yield* service.get
+      yield* otherProcessCommits(issued(1, 0))
+      yield* settle
+      assert.strictEqual(yield* service.get, token)
     }))
 })

@@ -52,4 +52,29 @@ describe.runIf(RedisServer.serverAvailable())("two TokenServices sharing the Red
       assert.strictEqual(Redacted.value((yield* later.get).token), Redacted.value(token.token))
       assert.strictEqual(fake.logins(), 1)
     }).pipe(Effect.provide(Logs.silent)))
+
+  it.live("a follower adopts the leader's refresh as soon as it is committed, with no platform call", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.server
+      const key = Stores.newKey()
+      const fake = FakeAuth.make()
+      const leader = yield* service(fake, yield* Stores.open(server.url, { key }))
+      const first = yield* leader.get
+      const follower = yield* service(fake, yield* Stores.open(server.url, { key }))
+      assert.strictEqual((yield* follower.get).generation, first.generation)
+      const refreshed = yield* leader.refresh
+      // Announced on the app's channel: the follower holds the new token well before any poll.
+      const adopted = yield* Effect.gen(function*() {
+        for (let i = 0; i < 100; i++) {
+          const token = yield* follower.get
+          if (token.generation === refreshed.generation) return token
+          yield* Effect.sleep("20 millis")
+        }
+        return yield* follower.get
+      })
+      assert.strictEqual(adopted.generation, refreshed.generation)
+      assert.strictEqual(Redacted.value(adopted.token), Redacted.value(refreshed.token))
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(fake.refreshes(), 1)
+    }).pipe(Effect.provide(Logs.silent)))
 })

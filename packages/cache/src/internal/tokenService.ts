@@ -27,6 +27,8 @@ import type { AccessToken, Service } from "../TokenService.js"
 import { type StoredToken, TokenStore } from "../TokenStore.js"
 import * as Cell from "./cell.js"
 import * as Flight from "./flight.js"
+import * as Follower from "./follower.js"
+import * as InProcessStore from "./inProcessStore.js"
 import * as Report from "./report.js"
 import * as TokenState from "./tokenState.js"
 import * as Worker from "./worker.js"
@@ -96,6 +98,10 @@ export const make = (
       }
     }
     yield* Effect.forkScoped(Effect.interruptible(Worker.run(worker, adopted?.timer)))
+    // A store shared by a fleet: adopt what the other processes commit (a private store has no one to follow).
+    if (!InProcessStore.isInProcess(store)) {
+      yield* Effect.forkScoped(Follower.run({ cell, store, policy, events, now, entryOf, wake }))
+    }
 
     return {
       get: makeGet(callers, clock),
@@ -131,7 +137,7 @@ const adoptAtStart = (
       refreshAt,
       at
     })
-    return { entry, timer: { at: refreshAt, reason: "proactive" } }
+    return { entry, timer: { at: refreshAt, reason: "proactive", generation: entry.access.generation } }
   })
 
 /** A new flight; a caller that joins it on the read path waits up to the cold-start wait from now. */

@@ -284,6 +284,25 @@ const capRetry = (entry: Entry | undefined, revoked: boolean, now: number, retry
   return Math.min(retryAt, now < entry.windows.forcedAt ? entry.windows.forcedAt : entry.windows.expiresAt)
 }
 
+/**
+ * Another process of the fleet committed `entry` (a newer generation, announced or read from the
+ * store): this process takes it without asking the platform — unless a flight of its own is under
+ * way, which reads the store itself before it asks. Attempts that had stopped start again from it.
+ */
+export const adopted = <F extends Flight>(state: State<F>, entry: Entry): readonly [boolean, State<F>] =>
+  state.flight !== undefined || entry.access.generation <= state.generation
+    ? [false, state]
+    : [true, {
+      ...state,
+      entry,
+      revoked: false,
+      hold: undefined,
+      terminal: undefined,
+      failures: 0,
+      streak: undefined,
+      generation: entry.access.generation
+    }]
+
 /** The refresh token of generation `generation` was refused: the entry keeps `withoutRefreshToken`. */
 export const refreshTokenDropped = <F extends Flight>(
   state: State<F>,

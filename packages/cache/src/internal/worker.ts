@@ -21,7 +21,7 @@ import * as RefreshPolicy from "../RefreshPolicy.js"
 import { ExpiredOnArrival, type TokenError } from "../TokenError.js"
 import type { Reason, TokenEvent } from "../TokenEvent.js"
 import type { StoredToken } from "../TokenStore.js"
-import type { Cell, Pending } from "./cell.js"
+import type { Cell, Pending, State } from "./cell.js"
 import * as Flight from "./flight.js"
 import * as Report from "./report.js"
 import * as TokenState from "./tokenState.js"
@@ -43,6 +43,8 @@ export interface Worker {
 export interface Timer {
   readonly at: number
   readonly reason: Reason
+  /** The highest generation seen when it was set: a newer one (adopted from the store) makes it stale. */
+  readonly generation: number
 }
 
 type Stepper = (now: number, input: TokenError | undefined) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
@@ -90,7 +92,7 @@ const step = (worker: Worker, progress: Progress): Effect.Effect<void> =>
     const reading = state.entry !== undefined && !state.revoked
       ? Report.expiresIn(state.entry.windows.expiresAt, at)
       : Effect.void
-    const { timer } = progress
+    const timer = progress.timer = current(progress.timer, state)
     const next: Effect.Effect<unknown> = state.flight !== undefined
       ? attempt(worker, progress, state.flight.reason)
       : timer === undefined || state.terminal !== undefined
@@ -100,6 +102,17 @@ const step = (worker: Worker, progress: Progress): Effect.Effect<void> =>
       : Effect.timeoutOption(Queue.take(worker.wake), Duration.millis(timer.at - at))
     return Effect.andThen(reading, next)
   })
+
+/**
+ * The worker's timer, or — when a newer token was adopted from the store since it was set (or since
+ * attempts stopped) — the proactive refresh of that token: a follower refreshes on the adopted
+ * token's schedule, not on its old one's.
+ */
+const current = (timer: Timer | undefined, state: State): Timer | undefined => {
+  if (state.entry === undefined || state.flight !== undefined || state.terminal !== undefined) return timer
+  const stale = timer === undefined || state.generation > timer.generation
+  return stale ? { at: state.entry.windows.refreshAt, reason: "proactive", generation: state.generation } : timer
+}
 
 /**
  * One attempt for `reason` (or the flight a caller already requested), and what follows from it.
@@ -156,7 +169,7 @@ const abandoned = (
       attempt: result.attempt,
       retryAt: result.retryAt!
     })
-    return { at: result.retryAt!, reason: pending.reason }
+    return { at: result.retryAt!, reason: pending.reason, generation: worker.cell.state.generation }
   })
 
 /**
@@ -219,7 +232,7 @@ const succeeded = (
       due,
       at
     })
-    return { at: nextAt, reason: "proactive" }
+    return { at: nextAt, reason: "proactive", generation: entry.access.generation }
   })
 
 /**
@@ -275,5 +288,7 @@ const failed = (
           serving: result.serving
         }
     )
-    return result.retryAt === undefined ? undefined : { at: result.retryAt, reason: pending.reason }
+    return result.retryAt === undefined
+      ? undefined
+      : { at: result.retryAt, reason: pending.reason, generation: worker.cell.state.generation }
   })

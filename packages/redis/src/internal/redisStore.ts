@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import type * as Redis from "effect/persistence/Redis"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import type { CommitResult, Keys, Service } from "../TokenStore.js"
 import * as Envelope from "./envelope.js"
@@ -51,9 +52,18 @@ export const make = (settings: Settings): Service => {
       })
     }),
     // TokenService waits this long for a lease held elsewhere, and never runs without it then.
-    lockWait: settings.lockWait
+    lockWait: settings.lockWait,
+    changes: announcedGenerations(settings)
   }
 }
+
+/** The generations announced on the app's channel (`c:<generation>`, published by every commit). */
+const announcedGenerations = (settings: Settings): Stream.Stream<number, CacheStore.TokenStoreError> =>
+  Stream.unwrap(Effect.map(settings.redis.subscribe(settings.keys.channel), Stream.fromQueue)).pipe(
+    Stream.filter((message) => /^c:\d+$/.test(message.message)),
+    Stream.map((message) => Number(message.message.slice(2))),
+    Stream.mapError((error) => storeError("get", `Redis failed: ${describe(error)}`, error))
+  )
 
 const storeError = (operation: CacheStore.TokenStoreError["operation"], description: string, cause?: unknown) =>
   new CacheStore.TokenStoreError(cause === undefined ? { operation, description } : { operation, description, cause })

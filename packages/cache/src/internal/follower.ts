@@ -1,0 +1,79 @@
+/**
+ * The follower of a `TokenService` whose store is shared by a fleet: it adopts, without asking the
+ * platform, every newer generation another process commits — at once when the store announces it
+ * (`TokenStore.Service.changes`), and by reading the store every `RefreshPolicy.followInterval`, as
+ * announcements can be lost. `get` never touches the store: it reads the state this keeps current.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Stream from "effect/Stream"
+import type * as RefreshPolicy from "../RefreshPolicy.js"
+import type { TokenEvent } from "../TokenEvent.js"
+import type { StoredToken, TokenStore } from "../TokenStore.js"
+import type { Cell } from "./cell.js"
+import * as Flight from "./flight.js"
+import * as Report from "./report.js"
+import * as TokenState from "./tokenState.js"
+
+/** What the follower works with. */
+export interface Follower {
+  readonly cell: Cell
+  readonly store: TokenStore["Service"]
+  readonly policy: RefreshPolicy.RefreshPolicy
+  readonly events: PubSub.PubSub<TokenEvent>
+  readonly now: () => number
+  readonly entryOf: (stored: StoredToken, random: number) => TokenState.Entry
+  /** Woken after an adoption, so that the worker takes up the adopted token's schedule. */
+  readonly wake: Queue.Queue<void>
+}
+
+/** The pause before subscribing again to announcements that failed. */
+const resubscribePause = Duration.seconds(1)
+
+/** Follows the store for as long as the service lives (announcements and periodic reads side by side). */
+export const run = (follower: Follower): Effect.Effect<void> =>
+  Effect.all([listen(follower), poll(follower)], { concurrency: "unbounded", discard: true })
+
+/** Adopts each announced generation that is newer than this process's; subscribes again when the stream fails. */
+const listen = (follower: Follower): Effect.Effect<void> => {
+  const { changes } = follower.store
+  if (changes === undefined) return Effect.void
+  const follow = Stream.runForEach(
+    changes,
+    (generation) => generation > follower.cell.state.generation ? adoptFromStore(follower) : Effect.void
+  )
+  return Effect.forever(Effect.andThen(Effect.ignoreCause(follow), Effect.sleep(resubscribePause)))
+}
+
+/** Reads the store every `followInterval`. */
+const poll = (follower: Follower): Effect.Effect<void> =>
+  Effect.forever(Effect.andThen(Effect.sleep(follower.policy.followInterval), adoptFromStore(follower)))
+
+/** Reads the store, and adopts what it holds if it is newer than this process's and still valid. */
+const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const stored = yield* Flight.readStore(follower.store, follower.policy.storeTimeout)
+    if (stored === undefined || stored.generation <= follower.cell.state.generation) return
+    const entry = follower.entryOf(stored, yield* Random.next)
+    const at = follower.now()
+    if (at >= entry.windows.expiresAt) return
+    const taken = yield* follower.cell.modify((state) => TokenState.adopted(state, entry))
+    if (!taken) return
+    yield* Queue.offer(follower.wake, void 0)
+    yield* Report.change(follower.events, {
+      _tag: "Obtained",
+      how: "adopted",
+      reason: "proactive",
+      generation: entry.access.generation,
+      expiresAt: entry.windows.expiresAt,
+      refreshAt: entry.windows.refreshAt,
+      refreshToken: "kept",
+      due: false,
+      at
+    })
+  })
