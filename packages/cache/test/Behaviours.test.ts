@@ -7,7 +7,21 @@ import { IocmError } from "@iocm/core"
 import * as FakeAuth from "@iocm/testing/FakeAuth"
 import * as Logs from "@iocm/testing/Logs"
 import * as Tokens from "@iocm/testing/Tokens"
-import { Duration, Effect, Exit, Fiber, Layer, Logger, Option, Queue, Redacted, Schedule, Scope, Stream } from "effect"
+import {
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  Option,
+  Queue,
+  Redacted,
+  Ref,
+  Schedule,
+  Scope,
+  Stream
+} from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import * as TokenStore from "../src/TokenStore.js"
 import { adjust, build, minutes, seconds, settle, value } from "./utils/Harness.js"
@@ -462,5 +476,46 @@ describe("TokenService following a fleet's store", () => {
       yield* otherProcessCommits(issued(1, 0))
       yield* settle
       assert.strictEqual(yield* service.get, token)
+    }))
+
+  it.effect("a refused refresh token (100006) first re-reads the store: a sibling that rotated it is adopted, no login", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { memory, store } = yield* sharedStore
+      fake.refresh = () => {
+        // Meanwhile a sibling refreshed with the same refresh token and committed generation 2.
+        Effect.runSync(memory.set(issued(2, minutes(50))))
+        return FakeAuth.fail(FakeAuth.rejected())
+      }
+      const service = yield* build(
+        fake,
+        { jitter: 0, followInterval: "1 hour" },
+        Layer.succeed(TokenStore.TokenStore, store)
+      )
+      yield* service.get
+      yield* adjust(minutes(50))
+      const token = yield* service.get
+      assert.strictEqual(token.generation, 2)
+      assert.strictEqual(value(token), "at-fleet-2")
+      assert.strictEqual(fake.logins(), 1, "no login after the refusal")
+    }))
+
+  it.effect("a store found empty (restarted without persistence) is seeded again with the valid token", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const held = yield* Ref.make(Option.none<TokenStore.StoredToken>())
+      const store: TokenStore.Service = {
+        get: Ref.get(held),
+        set: (stored) => Ref.set(held, Option.some(stored))
+      }
+      const service = yield* build(fake, { followInterval: "10 seconds" }, Layer.succeed(TokenStore.TokenStore, store))
+      const token = yield* service.get
+      yield* Ref.set(held, Option.none())
+      yield* adjust("10 seconds")
+      yield* settle
+      const reseeded = yield* Ref.get(held)
+      assert.isTrue(Option.isSome(reseeded))
+      assert.strictEqual(Option.getOrThrow(reseeded).generation, token.generation)
+      assert.strictEqual(fake.logins() + fake.refreshes(), 1)
     }))
 })

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { type RefreshPolicy, TokenService } from "@iocm/cache"
 import * as CacheStore from "@iocm/cache/TokenStore"
 import { FakeAuth, Logs, Redis as RedisServer } from "@iocm/testing"
-import { Effect, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import * as Stores from "./utils/Stores.js"
 
 /** A `TokenService` over `store` and the shared fake platform, for the scope. */
@@ -76,5 +76,31 @@ describe.runIf(RedisServer.serverAvailable())("two TokenServices sharing the Red
       assert.strictEqual(Redacted.value(adopted.token), Redacted.value(refreshed.token))
       assert.strictEqual(fake.logins(), 1)
       assert.strictEqual(fake.refreshes(), 1)
+    }).pipe(Effect.provide(Logs.silent)))
+
+  it.live("Redis restarted empty: the token is seeded again from memory, and a newcomer adopts it (no second login)", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.server
+      const key = Stores.newKey()
+      const fake = FakeAuth.make()
+      const policy = { followInterval: "300 millis" } as const
+      const leader = yield* service(fake, yield* Stores.open(server.url, { key }), policy)
+      const token = yield* leader.get
+      yield* server.kill
+      yield* server.restart
+      const reader = yield* Stores.open(server.url, { key })
+      const seeded = yield* Effect.gen(function*() {
+        for (let i = 0; i < 100; i++) {
+          const stored = yield* Effect.option(reader.get)
+          if (Option.isSome(stored) && Option.isSome(stored.value)) return stored.value.value
+          yield* Effect.sleep("50 millis")
+        }
+        return undefined
+      })
+      assert.isDefined(seeded)
+      assert.strictEqual(seeded!.generation, token.generation)
+      const newcomer = yield* service(fake, yield* Stores.open(server.url, { key }), policy)
+      assert.strictEqual((yield* newcomer.get).generation, token.generation)
+      assert.strictEqual(fake.logins() + fake.refreshes(), 1)
     }).pipe(Effect.provide(Logs.silent)))
 })

@@ -78,6 +78,13 @@ export const readStore = (
   timeout: Duration.Duration
 ): Effect.Effect<StoredToken | undefined> => boundedStore(store, timeout, () => []).get
 
+/** Writes `stored` to the store within `timeout`; a failure is logged (`stored`'s tokens masked). */
+export const writeStore = (
+  store: TokenStore["Service"],
+  timeout: Duration.Duration,
+  stored: StoredToken
+): Effect.Effect<void> => boundedStore(store, timeout, () => []).set(stored)
+
 interface BoundedStore {
   readonly get: Effect.Effect<StoredToken | undefined>
   readonly set: (stored: StoredToken) => Effect.Effect<void>
@@ -302,7 +309,10 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
     if (!(refreshed instanceof AttemptFailure)) return yield* refreshed
     const classification = RefreshPolicy.classify(refreshed.error, { operation: "refresh", attempt: 1 })
     if (classification !== "relogin") return yield* Effect.fail(refreshed)
-    // Drop the refused refresh token (in the store too), then log in — once.
+    // Refused: another process sharing the store has probably rotated it. Take what it committed…
+    const moved = adoptable(context, local, seen, yield* store.get, reason, now())
+    if (moved !== undefined) return moved
+    // …or, if the store has not moved, drop the refused refresh token (in the store too) and log in — once.
     const dropped = withoutRefreshToken(base)
     yield* store.set(dropped)
     yield* context.dropRefreshToken(base.generation, dropped)

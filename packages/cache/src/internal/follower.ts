@@ -54,11 +54,16 @@ const listen = (follower: Follower): Effect.Effect<void> => {
 const poll = (follower: Follower): Effect.Effect<void> =>
   Effect.forever(Effect.andThen(Effect.sleep(follower.policy.followInterval), adoptFromStore(follower)))
 
-/** Reads the store, and adopts what it holds if it is newer than this process's and still valid. */
+/**
+ * Reads the store, and adopts what it holds if it is newer than this process's and still valid. A
+ * store found empty (a Redis restarted without persistence) is seeded again with this process's
+ * valid token, so that the others adopt it instead of logging in.
+ */
 const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
   Effect.gen(function*() {
     const stored = yield* Flight.readStore(follower.store, follower.policy.storeTimeout)
-    if (stored === undefined || stored.generation <= follower.cell.state.generation) return
+    if (stored === undefined) return yield* reseed(follower)
+    if (stored.generation <= follower.cell.state.generation) return
     const entry = follower.entryOf(stored, yield* Random.next)
     const at = follower.now()
     if (at >= entry.windows.expiresAt) return
@@ -77,3 +82,15 @@ const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
       at
     })
   })
+
+/** Writes this process's token set to an empty store, when its access token is valid. */
+const reseed = (follower: Follower): Effect.Effect<void> => {
+  const { state } = follower.cell
+  if (state.entry === undefined || TokenState.valid(state, follower.now()) === undefined) return Effect.void
+  return Effect.andThen(
+    Flight.writeStore(follower.store, follower.policy.storeTimeout, state.entry.stored),
+    Effect.logInfo("Token store found empty; seeded it again with this process's token").pipe(
+      Effect.annotateLogs({ generation: state.entry.stored.generation })
+    )
+  )
+}
