@@ -1,23 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@iocm/simulator"
 import * as TestServer from "@iocm/testing/TestServer"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import * as Fs from "node:fs"
 import { join } from "node:path"
-import { runExample } from "./runExample.js"
+import { runExample, simulatorEnv } from "./runExample.js"
 
 const fixture = (name: string) => join(Simulator.fixturesDirectory, name)
 const caFile = fixture("ca.pem")
 
 const parse = (line: string) => JSON.parse(line) as Record<string, unknown>
-
-/** The variables that point the example at `simulator`, trusting its CA. */
-const simulatorEnv = (simulator: Simulator.Simulator.Service) => ({
-  IOCM_BASE_URL: simulator.baseUrl,
-  IOCM_APP_ID: simulator.app.appId,
-  IOCM_SECRET: Redacted.value(simulator.app.secret),
-  IOCM_CA_FILE: caFile
-})
 
 describe.concurrent("pnpm example refresh-token", () => {
   it.live("logs in and refreshes against the embedded simulator, tokens masked", () =>

@@ -2,8 +2,10 @@
  * Runs an example exactly as a user would, `pnpm example <name>` or `pnpm demo` from the repository's root, and
  * collects its output: its last line on stdout must be its own, not pnpm's.
  */
-import { Effect } from "effect"
+import { Simulator } from "@iocm/simulator"
+import { Effect, Redacted } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
@@ -59,3 +61,11 @@ export const runExample = (name: string, env: Record<string, string> = {}): Effe
     })
     return Effect.sync(() => killGroup(child))
   })
+
+/** The variables that point an example at `simulator`, trusting its CA. */
+export const simulatorEnv = (simulator: Simulator.Simulator.Service) => ({
+  IOCM_BASE_URL: simulator.baseUrl,
+  IOCM_APP_ID: simulator.app.appId,
+  IOCM_SECRET: Redacted.value(simulator.app.secret),
+  IOCM_CA_FILE: join(Simulator.fixturesDirectory, "ca.pem")
+})
