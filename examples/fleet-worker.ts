@@ -4,7 +4,8 @@
  * `IOCM_FLEET_INTERVAL` (default `200 millis`) for `IOCM_DEMO_DURATION` (default `20 seconds`) and
  * prints, as its last line on stdout, one JSON object:
  * `{"ok": true, "calls": N, "failures": N, "tokens": ["****abcd", …]}` — every distinct access token
- * it used, masked to its last 4 characters.
+ * it used, masked to its last 4 characters; each token event (logged in, refreshed, adopted…) is a
+ * line before it.
  *
  * It needs a platform the whole fleet shares (`IOCM_BASE_URL`, `IOCM_APP_ID`, `IOCM_SECRET`, the TLS
  * variables; e.g. `pnpm simulator`), `IOCM_REDIS_URL` and `IOCM_STORE_KEY` (32 random bytes, base64:
@@ -14,10 +15,12 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { TokenService, TokenStore } from "@iocm/cache"
 import { IocmAuth, PlatformConfig, Wire } from "@iocm/core"
+import * as IocmConfig from "@iocm/core/IocmConfig"
 import { TokenStore as RedisStore } from "@iocm/redis"
-import { Config, Console, Duration, Effect, Layer, Redacted, References } from "effect"
+import { Config, Console, Duration, Effect, Layer, Redacted, References, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as Platform from "./src/Platform.js"
+import * as TokenLoop from "./src/TokenLoop.js"
 
 /** What a worker did. */
 interface Tally {
@@ -43,14 +46,18 @@ const call = <E, R>(
   }).pipe(Effect.catchDefect(() => Effect.sync(() => void tally.failures++)))
 
 const program = Effect.gen(function*() {
-  const duration = yield* Config.Duration("IOCM_DEMO_DURATION").pipe(Config.withDefault(Duration.seconds(20)))
-  const interval = yield* Config.Duration("IOCM_FLEET_INTERVAL").pipe(Config.withDefault(Duration.millis(200)))
+  const duration = yield* IocmConfig.duration("IOCM_DEMO_DURATION").pipe(Config.withDefault(Duration.seconds(20)))
+  const interval = yield* IocmConfig.duration("IOCM_FLEET_INTERVAL").pipe(Config.withDefault(Duration.millis(200)))
   const config = yield* PlatformConfig.PlatformConfig
   const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.mapRequest(HttpClientRequest.prependUrl(config.baseUrl)),
     TokenService.authenticated
   )
   const tally: Tally = { calls: 0, failures: 0, tokens: new Set() }
+  yield* TokenService.changes.pipe(
+    Stream.runForEach((event) => Console.log(TokenLoop.describeEvent(event))),
+    Effect.forkChild
+  )
   const until = Date.now() + Duration.toMillis(duration)
   while (Date.now() < until) {
     yield* call(client, tally)

@@ -4,7 +4,7 @@
  */
 import { readdirSync } from "node:fs"
 
-const runner = new Set(["run", "demo"])
+const runner = new Set(["run", "demo", "demo-fleet"])
 const available = readdirSync(new URL(".", import.meta.url))
   .filter((file) => file.endsWith(".ts"))
   .map((file) => file.slice(0, -3))

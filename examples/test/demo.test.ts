@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as RedisServer from "@iocm/testing/Redis"
 import { Effect } from "effect"
 import { runExample } from "./runExample.js"
 
@@ -44,5 +45,25 @@ describe.concurrent("the demo programs", () => {
         assert.isAtLeast(Number(calls), 7)
         assert.strictEqual(succeeded, calls)
       }), 60_000)
+  })
+
+  describe.runIf(RedisServer.serverAvailable())("pnpm demo:fleet", () => {
+    it.live(
+      "four workers on a private redis-server: one login, one refresh per token lifetime, every call served",
+      () =>
+        Effect.gen(function*() {
+          const run = yield* runExample("demo:fleet", { IOCM_DEMO_DURATION: "5 seconds" })
+          assert.strictEqual(run.status, 0, run.stderr)
+          const [, logins, refreshes, distinct] =
+            /simulator: (\d+) login\(s\), (\d+) refresh\(es\), (\d+) distinct/.exec(
+              run.stdout
+            ) ?? []
+          assert.strictEqual(logins, "1")
+          assert.strictEqual(Number(distinct), 1 + Number(refreshes))
+          assert.strictEqual(run.stdout.match(/\[worker \d\] (\d+) of \1 business calls succeeded/g)?.length, 4)
+          assert.notMatch(run.stdout, /[0-9a-f]{20,}/, "no token is printed")
+        }),
+      120_000
+    )
   })
 })

@@ -31,13 +31,13 @@ export interface ExampleRun {
   readonly lastLine: string
 }
 
-/** Runs `pnpm example <name>` (`pnpm demo` for "demo") with only the given `IOCM_*` variables set. */
+/** Runs `pnpm example <name>` (`pnpm demo` for "demo", `pnpm demo:fleet` for "demo:fleet") with only the given `IOCM_*` variables set. */
 export const runExample = (name: string, env: Record<string, string> = {}): Effect.Effect<ExampleRun> =>
   Effect.callback<ExampleRun>((resume) => {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(([key]) => !key.startsWith("IOCM_") && !/_proxy$/i.test(key))
     )
-    const child = spawn("pnpm", name === "demo" ? ["demo"] : ["example", name], {
+    const child = spawn("pnpm", name.startsWith("demo") ? [name] : ["example", name], {
       cwd: root,
       env: { ...inherited, ...env },
       stdio: ["ignore", "pipe", "pipe"],
