@@ -21,7 +21,10 @@ export const describeEvent: (event: TokenEvent.TokenEvent) => string = TokenEven
   Adopted: (e) => `token  adopted from the store, generation ${e.generation}`,
   Failed: (e) => `token  ${e.operation} failed (${e.error._tag}), attempt ${e.attempt}, next at ${time(e.retryAt)}`,
   Terminal: (e) => `token  ${e.operation} failed for good (${e.error._tag}): ${e.error.message}`,
-  Invalidated: (e) => `token  generation ${e.generation} invalidated (${e.reason})`
+  Invalidated: (e) => `token  generation ${e.generation} invalidated (${e.reason})`,
+  StoreUnavailable: (e) => `store  unavailable (${e.operation}): ${e.error.message}`,
+  StoreRecovered: () => "store  answers again",
+  StoreReseeded: (e) => `store  found empty, seeded again with generation ${e.generation}`
 })
 
 /** What a loop did. */

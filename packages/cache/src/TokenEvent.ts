@@ -6,6 +6,7 @@
  */
 import * as Data from "effect/Data"
 import type { TokenError } from "./TokenError.js"
+import type { TokenStoreError } from "./TokenStore.js"
 
 /**
  * Why a login or refresh happened:
@@ -51,6 +52,10 @@ export type Operation = "login" | "refresh"
  *   retry schedule ended; no attempt starts until `TokenService.refresh` is called, and callers get
  *   the still-valid token until it expires, then this error.
  * - `Invalidated`: `invalidate` dropped the token of that generation.
+ * - `StoreUnavailable`: a shared `TokenStore` failed (or did not answer) after answering: the service
+ *   carries on with its valid token and its own single flight. `StoreRecovered`: it answers again.
+ * - `StoreReseeded`: the shared store was found empty (a Redis restarted without persistence) and
+ *   seeded again with this process's token of `generation`.
  *
  * @since 0.1.0
  * @category Models
@@ -88,6 +93,14 @@ export type TokenEvent = Data.TaggedEnum<{
   }
   Invalidated: {
     readonly reason: Reason
+    readonly generation: number
+  }
+  StoreUnavailable: {
+    readonly operation: "get" | "set" | "lock"
+    readonly error: TokenStoreError
+  }
+  StoreRecovered: {}
+  StoreReseeded: {
     readonly generation: number
   }
 }>

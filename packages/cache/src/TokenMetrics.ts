@@ -63,3 +63,30 @@ export const secondsToExpiry: Metric.Gauge<number> = Metric.gauge("iocm_token_se
  * @category Metrics
  */
 export const terminalTotal: Metric.Counter<number> = Metric.counter("iocm_token_terminal_total")
+
+/**
+ * Calls to a shared `TokenStore` that failed or did not answer in time, with the attribute
+ * `operation` (`get`, `set` or `lock`).
+ *
+ * @since 0.2.0
+ * @category Metrics
+ */
+export const storeFailures: Metric.Counter<number> = Metric.counter("iocm_token_store_failures_total")
+
+/**
+ * Whether the shared `TokenStore` answers, as this process sees it: 1, or 0 from its first failure
+ * until its next answer.
+ *
+ * @since 0.2.0
+ * @category Metrics
+ */
+export const storeAvailable: Metric.Gauge<number> = Metric.gauge("iocm_token_store_available")
+
+/**
+ * Times this process found the shared `TokenStore` empty (e.g. a Redis restarted without
+ * persistence) and seeded it again with its valid token.
+ *
+ * @since 0.2.0
+ * @category Metrics
+ */
+export const storeReseeds: Metric.Counter<number> = Metric.counter("iocm_token_store_reseeds_total")

@@ -14,6 +14,7 @@ import {
   Fiber,
   Layer,
   Logger,
+  Metric,
   Option,
   Queue,
   Redacted,
@@ -23,6 +24,7 @@ import {
   Stream
 } from "effect"
 import * as TestClock from "effect/testing/TestClock"
+import * as TokenMetrics from "../src/TokenMetrics.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { adjust, build, minutes, seconds, settle, value } from "./utils/Harness.js"
 
@@ -510,6 +512,8 @@ describe("TokenService following a fleet's store", () => {
       }
       const service = yield* build(fake, { followInterval: "10 seconds" }, Layer.succeed(TokenStore.TokenStore, store))
       const token = yield* service.get
+      const events = yield* Effect.forkChild(Stream.runCollect(Stream.take(service.changes, 1)))
+      yield* settle
       yield* Ref.set(held, Option.none())
       yield* adjust("10 seconds")
       yield* settle
@@ -517,5 +521,37 @@ describe("TokenService following a fleet's store", () => {
       assert.isTrue(Option.isSome(reseeded))
       assert.strictEqual(Option.getOrThrow(reseeded).generation, token.generation)
       assert.strictEqual(fake.logins() + fake.refreshes(), 1)
+      assert.deepStrictEqual((yield* Fiber.join(events)).map((event) => event._tag), ["StoreReseeded"])
+    }))
+
+  it.effect("a shared store that fails is one StoreUnavailable change (each failure counted), and one StoreRecovered", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const memory = yield* TokenStore.makeMemory()
+      let down = false
+      const unavailable = new TokenStore.TokenStoreError({ operation: "get", description: "connection refused" })
+      const store: TokenStore.Service = {
+        get: Effect.suspend(() => down ? Effect.fail(unavailable) : memory.get),
+        set: memory.set
+      }
+      const failures = Metric.withAttributes(TokenMetrics.storeFailures, { operation: "get" })
+      const before = (yield* Metric.value(failures)).count
+      const service = yield* build(fake, { followInterval: "1 second" }, Layer.succeed(TokenStore.TokenStore, store))
+      yield* service.get
+      const events = yield* Effect.forkChild(Stream.runCollect(Stream.take(service.changes, 2)))
+      yield* settle
+      down = true
+      for (let i = 0; i < 3; i++) yield* adjust("1 second")
+      assert.strictEqual((yield* Metric.value(TokenMetrics.storeAvailable)).value, 0)
+      down = false
+      yield* adjust("1 second")
+      yield* settle
+      assert.deepStrictEqual((yield* Fiber.join(events)).map((event) => event._tag), [
+        "StoreUnavailable",
+        "StoreRecovered"
+      ])
+      assert.strictEqual((yield* Metric.value(failures)).count - before, 3)
+      assert.strictEqual((yield* Metric.value(TokenMetrics.storeAvailable)).value, 1)
+      assert.strictEqual(fake.logins(), 1, "the token in memory was served throughout")
     }))
 })

@@ -22,6 +22,7 @@ import type { Operation, Reason } from "../TokenEvent.js"
 import { StoredToken, type TokenStore, TokenStoreError } from "../TokenStore.js"
 import * as InProcessStore from "./inProcessStore.js"
 import * as Report from "./report.js"
+import type * as StoreHealth from "./storeHealth.js"
 
 /** What a successful attempt obtained. */
 export interface Obtained {
@@ -49,6 +50,8 @@ export interface Context {
   readonly now: () => number
   /** The token set in force and the highest generation seen. */
   readonly local: Effect.Effect<{ readonly stored: StoredToken | undefined; readonly generation: number }>
+  /** What the store's answers and failures tell of its health (see `storeHealth.ts`). */
+  readonly health: StoreHealth.StoreHealth
   /** The tokens the service holds, masked in whatever a store says when it fails (it may echo them). */
   readonly known: () => ReadonlyArray<Redacted.Redacted<string>>
   /** The refresh token of `generation` was refused: the service keeps `dropped` instead. */
@@ -57,7 +60,7 @@ export interface Context {
 
 /** Runs one attempt for `reason` (see the module's comment). */
 export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, AttemptFailure> => {
-  const store = boundedStore(context.store, context.policy.storeTimeout, context.known)
+  const store = boundedStore(context.store, context.policy.storeTimeout, context.known, context.health)
   const body = attemptBody(context, store, reason)
   if (store.withLock === undefined) return body
   return locked(store.withLock, {
@@ -66,7 +69,8 @@ export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, A
     timeout: context.policy.storeTimeout,
     lockWait: context.store.lockWait,
     reason,
-    known: context.known
+    known: context.known,
+    health: context.health
   })
 }
 
@@ -75,17 +79,30 @@ export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, A
 /** What the store holds, read within `timeout`; a failure is logged and read as nothing. */
 export const readStore = (
   store: TokenStore["Service"],
-  timeout: Duration.Duration
-): Effect.Effect<StoredToken | undefined> => boundedStore(store, timeout, () => []).get
+  timeout: Duration.Duration,
+  health: StoreHealth.StoreHealth
+): Effect.Effect<StoredToken | undefined> => boundedStore(store, timeout, () => [], health).get
+
+/** What the store holds, read within `timeout`, or `unanswered` when it failed or did not answer (logged). */
+export const readStoreOrUnanswered = (
+  store: TokenStore["Service"],
+  timeout: Duration.Duration,
+  health: StoreHealth.StoreHealth
+): Effect.Effect<StoredToken | undefined | typeof unanswered> => boundedStore(store, timeout, () => [], health).read
+
+/** What a read of a store that failed or did not answer gives. */
+export const unanswered: unique symbol = Symbol.for("@iocm/cache/TokenStore/unanswered")
 
 /** Writes `stored` to the store within `timeout`; a failure is logged (`stored`'s tokens masked). */
 export const writeStore = (
   store: TokenStore["Service"],
   timeout: Duration.Duration,
+  health: StoreHealth.StoreHealth,
   stored: StoredToken
-): Effect.Effect<void> => boundedStore(store, timeout, () => []).set(stored)
+): Effect.Effect<void> => boundedStore(store, timeout, () => [], health).set(stored)
 
 interface BoundedStore {
+  readonly read: Effect.Effect<StoredToken | undefined | typeof unanswered>
   readonly get: Effect.Effect<StoredToken | undefined>
   readonly set: (stored: StoredToken) => Effect.Effect<void>
   readonly withLock: TokenStore["Service"]["withLock"]
@@ -98,17 +115,24 @@ interface BoundedStore {
 const boundedStore = (
   store: TokenStore["Service"],
   timeout: Duration.Duration,
-  known: () => ReadonlyArray<Redacted.Redacted<string>>
+  known: () => ReadonlyArray<Redacted.Redacted<string>>,
+  health: StoreHealth.StoreHealth
 ): BoundedStore => {
   // A store of this process answers at once: bounding it would only cost every refresh a fork.
   const bound = InProcessStore.isInProcess(store)
     ? <A>(self: Effect.Effect<A, TokenStoreError>) => self
-    : <A>(self: Effect.Effect<A, TokenStoreError>, operation: "get" | "set") => boundedCall(self, operation, timeout)
+    : <A>(self: Effect.Effect<A, TokenStoreError>, operation: "get" | "set") =>
+      boundedCall(self, operation, timeout).pipe(
+        Effect.tap(() => health.answered),
+        Effect.tapError(health.failed)
+      )
+  const read = bound(store.get, "get").pipe(
+    Effect.map((stored): StoredToken | undefined | typeof unanswered => Option.getOrUndefined(stored)),
+    Effect.catch((error) => Effect.as(Report.storeFailed("read", error, known()), unanswered))
+  )
   return {
-    get: bound(store.get, "get").pipe(
-      Effect.map(Option.getOrUndefined),
-      Effect.catch((error) => Effect.as(Report.storeFailed("read", error, known()), undefined))
-    ),
+    read,
+    get: Effect.map(read, (stored) => stored === unanswered ? undefined : stored),
     set: (stored) =>
       bound(store.set(stored), "set").pipe(
         Effect.catch((error) => Report.storeFailed("written", error, [...known(), ...tokensOf(stored)]))
@@ -163,6 +187,7 @@ interface Locking {
   readonly lockWait: Duration.Duration | undefined
   readonly reason: Reason
   readonly known: () => ReadonlyArray<Redacted.Redacted<string>>
+  readonly health: StoreHealth.StoreHealth
 }
 
 /**
@@ -203,6 +228,12 @@ const locked = (
             return yield* locking.adoptOnly
           }
           yield* Report.lockFailed(reason, lockExit, timeout, locking.known())
+          const error = lockExit !== undefined && Exit.isFailure(lockExit)
+            ? Option.getOrUndefined(Cause.findErrorOption(lockExit.cause))
+            : undefined
+          if (error instanceof TokenStoreError) {
+            yield* locking.health.failed(error)
+          }
           return yield* body
         }
         const exit = yield* Deferred.await(outcome)

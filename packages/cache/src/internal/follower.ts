@@ -18,6 +18,7 @@ import type { StoredToken, TokenStore } from "../TokenStore.js"
 import type { Cell } from "./cell.js"
 import * as Flight from "./flight.js"
 import * as Report from "./report.js"
+import type * as StoreHealth from "./storeHealth.js"
 import * as TokenState from "./tokenState.js"
 
 /** What the follower works with. */
@@ -28,6 +29,7 @@ export interface Follower {
   readonly events: PubSub.PubSub<TokenEvent>
   readonly now: () => number
   readonly entryOf: (stored: StoredToken, random: number) => TokenState.Entry
+  readonly health: StoreHealth.StoreHealth
   /** Woken after an adoption, so that the worker takes up the adopted token's schedule. */
   readonly wake: Queue.Queue<void>
 }
@@ -61,7 +63,8 @@ const poll = (follower: Follower): Effect.Effect<void> =>
  */
 const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const stored = yield* Flight.readStore(follower.store, follower.policy.storeTimeout)
+    const stored = yield* Flight.readStoreOrUnanswered(follower.store, follower.policy.storeTimeout, follower.health)
+    if (stored === Flight.unanswered) return
     if (stored === undefined) return yield* reseed(follower)
     if (stored.generation <= follower.cell.state.generation) return
     const entry = follower.entryOf(stored, yield* Random.next)
@@ -87,10 +90,9 @@ const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
 const reseed = (follower: Follower): Effect.Effect<void> => {
   const { state } = follower.cell
   if (state.entry === undefined || TokenState.valid(state, follower.now()) === undefined) return Effect.void
+  const { stored } = state.entry
   return Effect.andThen(
-    Flight.writeStore(follower.store, follower.policy.storeTimeout, state.entry.stored),
-    Effect.logInfo("Token store found empty; seeded it again with this process's token").pipe(
-      Effect.annotateLogs({ generation: state.entry.stored.generation })
-    )
+    Flight.writeStore(follower.store, follower.policy.storeTimeout, follower.health, stored),
+    Report.change(follower.events, { _tag: "StoreReseeded", generation: stored.generation })
   )
 }

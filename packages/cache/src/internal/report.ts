@@ -16,7 +16,15 @@ import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
 import type { TokenError } from "../TokenError.js"
 import { type Operation, type Reason, TokenEvent } from "../TokenEvent.js"
-import { loginTotal, refreshDuration, refreshTotal, secondsToExpiry, terminalTotal } from "../TokenMetrics.js"
+import {
+  loginTotal,
+  refreshDuration,
+  refreshTotal,
+  secondsToExpiry,
+  storeAvailable,
+  storeReseeds,
+  terminalTotal
+} from "../TokenMetrics.js"
 import type { TokenStoreError } from "../TokenStore.js"
 
 /** A change of the token state worth telling. Times are epoch milliseconds. */
@@ -67,6 +75,9 @@ export type Change =
     readonly retryAt: number
   }
   | { readonly _tag: "Invalidated"; readonly reason: Reason; readonly generation: number }
+  | { readonly _tag: "StoreUnavailable"; readonly operation: "get" | "set" | "lock"; readonly error: TokenStoreError }
+  | { readonly _tag: "StoreRecovered" }
+  | { readonly _tag: "StoreReseeded"; readonly generation: number }
 
 interface Told {
   readonly event: TokenEvent | undefined
@@ -74,6 +85,8 @@ interface Told {
   readonly message: string
   readonly annotations: Record<string, unknown>
   readonly cause?: Cause.Cause<unknown> | undefined
+  /** What the change counts, besides `secondsToExpiry`. */
+  readonly metric?: Effect.Effect<void> | undefined
   /** Set `secondsToExpiry` from this expiry. */
   readonly expiresAt?: number | undefined
   readonly at?: number | undefined
@@ -157,7 +170,8 @@ const tell: { readonly [K in Change["_tag"]]: (change: Extract<Change, { readonl
     message: `Token acquisition failed for good${c.scheduleEnded ? " (the retry schedule ended)" : ""}; ${
       c.serving ? "serving the still-valid token until it expires, then " : ""
     }callers fail with this error until TokenService.refresh is called. ${c.error.message}`,
-    annotations: { reason: c.reason, operation: c.operation, error: c.error._tag, code: c.error.code }
+    annotations: { reason: c.reason, operation: c.operation, error: c.error._tag, code: c.error.code },
+    metric: Metric.update(Metric.withAttributes(terminalTotal, { error: c.error._tag }), 1)
   }),
   Died: (c) => ({
     event: undefined,
@@ -171,6 +185,27 @@ const tell: { readonly [K in Change["_tag"]]: (change: Extract<Change, { readonl
     level: "Info",
     message: "Access token invalidated",
     annotations: { reason: c.reason, generation: c.generation }
+  }),
+  StoreUnavailable: (c) => ({
+    event: TokenEvent.StoreUnavailable({ operation: c.operation, error: c.error }),
+    level: "Warning",
+    message: "Token store unavailable; serving the token in memory and obtaining tokens without the store",
+    annotations: { operation: c.operation },
+    metric: Metric.update(storeAvailable, 0)
+  }),
+  StoreRecovered: () => ({
+    event: TokenEvent.StoreRecovered(),
+    level: "Info",
+    message: "Token store answers again",
+    annotations: {},
+    metric: Metric.update(storeAvailable, 1)
+  }),
+  StoreReseeded: (c) => ({
+    event: TokenEvent.StoreReseeded({ generation: c.generation }),
+    level: "Info",
+    message: "Token store found empty; seeded it again with this process's token",
+    annotations: { generation: c.generation },
+    metric: Metric.update(storeReseeds, 1)
   })
 }
 
@@ -183,9 +218,7 @@ export const change = (events: PubSub.PubSub<TokenEvent>, change: Change): Effec
     if (told.expiresAt !== undefined && told.at !== undefined) {
       yield* Metric.update(secondsToExpiry, (told.expiresAt - told.at) / 1000)
     }
-    if (change._tag === "Terminal") {
-      yield* Metric.update(Metric.withAttributes(terminalTotal, { error: change.error._tag }), 1)
-    }
+    if (told.metric !== undefined) yield* told.metric
     if (told.event !== undefined) yield* PubSub.publish(events, told.event)
     const line = told.cause === undefined ? log[told.level](told.message) : log[told.level](told.message, told.cause)
     yield* Effect.annotateLogs(line, told.annotations)

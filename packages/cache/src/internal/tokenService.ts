@@ -30,6 +30,7 @@ import * as Flight from "./flight.js"
 import * as Follower from "./follower.js"
 import * as InProcessStore from "./inProcessStore.js"
 import * as Report from "./report.js"
+import * as StoreHealth from "./storeHealth.js"
 import * as TokenState from "./tokenState.js"
 import * as Worker from "./worker.js"
 
@@ -61,7 +62,9 @@ export const make = (
       windows: RefreshPolicy.windows(policy, stored.tokens, random)
     })
 
-    const adopted = yield* adoptAtStart(store, policy, entryOf, now, events)
+    const shared = !InProcessStore.isInProcess(store)
+    const health = shared ? StoreHealth.make(events) : StoreHealth.none
+    const adopted = yield* adoptAtStart(store, policy, health, entryOf, now, events)
     const cell = yield* Cell.make(TokenState.initial(adopted?.entry))
     const callers: Callers = {
       cell,
@@ -93,15 +96,14 @@ export const make = (
         now,
         local: Effect.sync(() => ({ stored: cell.state.entry?.stored, generation: cell.state.generation })),
         known: () => Flight.tokensOf(cell.state.entry?.stored),
+        health,
         dropRefreshToken: (generation, dropped) =>
           cell.update((state) => TokenState.refreshTokenDropped(state, generation, dropped))
       }
     }
     yield* Effect.forkScoped(Effect.interruptible(Worker.run(worker, adopted?.timer)))
     // A store shared by a fleet: adopt what the other processes commit (a private store has no one to follow).
-    if (!InProcessStore.isInProcess(store)) {
-      yield* Effect.forkScoped(Follower.run({ cell, store, policy, events, now, entryOf, wake }))
-    }
+    if (shared) yield* Effect.forkScoped(Follower.run({ cell, store, policy, events, now, entryOf, wake, health }))
 
     return {
       get: makeGet(callers, clock),
@@ -119,12 +121,13 @@ export const make = (
 const adoptAtStart = (
   store: TokenStore["Service"],
   policy: RefreshPolicy.RefreshPolicy,
+  health: StoreHealth.StoreHealth,
   entryOf: (stored: StoredToken, random: number) => TokenState.Entry,
   now: () => number,
   events: PubSub.PubSub<TokenEvent>
 ): Effect.Effect<{ readonly entry: TokenState.Entry; readonly timer: Worker.Timer | undefined } | undefined> =>
   Effect.gen(function*() {
-    const stored = yield* Flight.readStore(store, policy.storeTimeout)
+    const stored = yield* Flight.readStore(store, policy.storeTimeout, health)
     if (stored === undefined) return undefined
     const entry = entryOf(stored, yield* Random.next)
     const at = now()
