@@ -8,6 +8,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Url from "node:url"
+import { figure as fleetHotPath } from "./figures/fleetHotPath.js"
 import { figure as herd } from "./figures/herd.js"
 import { figure as hotPath } from "./figures/hotPath.js"
 import { figure as memory } from "./figures/memory.js"
@@ -23,7 +24,16 @@ import { quiet } from "./support.js"
 const here = Path.dirname(Url.fileURLToPath(import.meta.url))
 
 // CPU-bound figures first, while nothing else has run in the process; then the network ones.
-const figures: ReadonlyArray<Figure<Servers>> = [hotPath, peer, memory, herd, signedCalls, refreshCost, simulator]
+const figures: ReadonlyArray<Figure<Servers>> = [
+  hotPath,
+  peer,
+  memory,
+  herd,
+  signedCalls,
+  refreshCost,
+  simulator,
+  fleetHotPath
+]
 
 const argValue = (name: string): string | undefined => {
   const index = process.argv.indexOf(name)
