@@ -6,6 +6,13 @@
  */
 
 /**
+ * Keeps the app's business calls within the platform's flow control: `limited` waits for a slot of the budget.
+ *
+ * @since 0.2.0
+ */
+export * as FlowControl from "./FlowControl.js"
+
+/**
  * When `TokenService` refreshes, how long callers may wait, and how it backs off after a failure.
  *
  * @since 0.1.0

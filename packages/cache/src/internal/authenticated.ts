@@ -32,7 +32,12 @@ const rejection = (status: number, code: string | undefined): Reason | undefined
   return undefined
 }
 
-interface Inspected {
+/**
+ * An error response after `inspect`.
+ *
+ * @internal
+ */
+export interface Inspected {
   /** The response to hand on: its body is still readable. */
   readonly response: HttpClientResponse.HttpClientResponse
   /** The platform's error code, when the body is its error JSON. */
@@ -63,8 +68,10 @@ const codeOf = (bytes: Uint8Array): string | undefined => {
  * Reads at most `maxInspectedBytes` of an error response and decodes the platform's code, then
  * rebuilds the response so that the caller can still read the whole body (the bytes read, then
  * whatever remained, then the error the original body failed with, if any).
+ *
+ * @internal
  */
-const inspect = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Inspected> =>
+export const inspect = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Inspected> =>
   Effect.gen(function*() {
     const declared = Number(response.headers["content-length"])
     if (Number.isFinite(declared) && declared > maxInspectedBytes) {
