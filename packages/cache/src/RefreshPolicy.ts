@@ -65,6 +65,12 @@ export interface RefreshPolicy {
    * store's announcements, which can be lost (default 30 seconds).
    */
   readonly followInterval: Duration.Duration
+  /**
+   * On a store shared by a fleet, a token obtained less than this long ago is not replaced when the
+   * platform refuses it on a business call (1010005, 100002): the attempt waits instead, so that one
+   * process whose calls are refused cannot drive the fleet into a refresh loop (default 10 seconds).
+   */
+  readonly invalidationCooldown: Duration.Duration
 }
 
 /**
@@ -85,6 +91,7 @@ export interface Options {
   readonly shortenBackOffAfter?: Duration.Input | undefined
   readonly storeTimeout?: Duration.Input | undefined
   readonly followInterval?: Duration.Input | undefined
+  readonly invalidationCooldown?: Duration.Input | undefined
 }
 
 /**
@@ -144,7 +151,8 @@ const defaultRetryCap = Duration.seconds(30)
 /**
  * The default policy: lead 10 minutes, jitter up to 2 minutes, forced window 30 seconds, back-off
  * `backOff()` (500 ms to 30 seconds, full jitter), cold-start wait 30 seconds, back-offs cut short
- * after 5 seconds, store calls bounded by 5 seconds, a shared store read every 30 seconds.
+ * after 5 seconds, store calls bounded by 5 seconds, a shared store read every 30 seconds, a fleet's
+ * token refused on a business call replaced no sooner than 10 seconds after it was obtained.
  *
  * @since 0.1.0
  * @category Constructors
@@ -157,7 +165,8 @@ export const defaults: RefreshPolicy = {
   coldStartWait: Duration.seconds(30),
   shortenBackOffAfter: Duration.seconds(5),
   storeTimeout: Duration.seconds(5),
-  followInterval: Duration.seconds(30)
+  followInterval: Duration.seconds(30),
+  invalidationCooldown: Duration.seconds(10)
 }
 
 /** `input` as a finite, non-negative duration, `fallback` when absent. */
@@ -241,7 +250,8 @@ export const make = (options: Options | RefreshPolicy = {}): Effect.Effect<Refre
       coldStartWait: yield* read("coldStartWait"),
       shortenBackOffAfter: yield* read("shortenBackOffAfter"),
       storeTimeout,
-      followInterval: yield* read("followInterval")
+      followInterval: yield* read("followInterval"),
+      invalidationCooldown: yield* read("invalidationCooldown")
     }
   })
 

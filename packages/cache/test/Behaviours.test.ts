@@ -554,4 +554,30 @@ describe("TokenService following a fleet's store", () => {
       assert.strictEqual((yield* Metric.value(TokenMetrics.storeAvailable)).value, 1)
       assert.strictEqual(fake.logins(), 1, "the token in memory was served throughout")
     }))
+
+  it.effect("a fleet's fresh token refused on a business call is not replaced before invalidationCooldown", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const memory = yield* TokenStore.makeMemory()
+      const fleetStore: TokenStore.Service = {
+        get: memory.get,
+        set: memory.set,
+        withLock: (self) => self,
+        lockWait: Duration.seconds(5)
+      }
+      const service = yield* build(
+        fake,
+        { invalidationCooldown: "10 seconds" },
+        Layer.succeed(TokenStore.TokenStore, fleetStore)
+      )
+      const first = yield* service.get
+      yield* adjust("2 seconds")
+      yield* service.invalidate(first.generation, "1010005")
+      for (let i = 0; i < 6; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 0, "no refresh within the cooldown")
+      for (let i = 0; i < 10; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 1, "one refresh once it has passed")
+      assert.strictEqual(fake.logins(), 1)
+      assert.isAbove((yield* service.get).generation, first.generation)
+    }))
 })

@@ -102,6 +102,8 @@ export const writeStore = (
 ): Effect.Effect<void> => boundedStore(store, timeout, () => [], health).set(stored)
 
 interface BoundedStore {
+  /** The store's own wait for a lock held elsewhere: set for a store shared by a fleet. */
+  readonly lockWait: Duration.Duration | undefined
   readonly read: Effect.Effect<StoredToken | undefined | typeof unanswered>
   readonly get: Effect.Effect<StoredToken | undefined>
   readonly set: (stored: StoredToken) => Effect.Effect<void>
@@ -131,6 +133,7 @@ const boundedStore = (
     Effect.catch((error) => Effect.as(Report.storeFailed("read", error, known()), unanswered))
   )
   return {
+    lockWait: store.lockWait,
     read,
     get: Effect.map(read, (stored) => stored === unanswered ? undefined : stored),
     set: (stored) =>
@@ -300,6 +303,35 @@ const lockHeldElsewhere = new AttemptFailure(
   })
 )
 
+/** The reasons of a business call the platform refused a token on. */
+const refusedOnCall: ReadonlySet<Reason> = new Set(["1010005", "100002"])
+
+/**
+ * Whether a token refused on a business call should wait before it is replaced: on a fleet's store
+ * (one that declares `lockWait`), a token obtained less than `invalidationCooldown` ago is not
+ * replaced on a refusal, so that one process whose calls the platform refuses (a wrong app key, a
+ * clock far off) cannot drive the whole fleet into a refresh loop. The attempt is retried instead.
+ */
+const coolingDown = (
+  context: Context,
+  store: BoundedStore,
+  reason: Reason,
+  base: StoredToken | undefined,
+  sentAt: number
+): boolean =>
+  store.lockWait !== undefined && refusedOnCall.has(reason) && base !== undefined &&
+  sentAt - base.tokens.issuedAt < Duration.toMillis(context.policy.invalidationCooldown)
+
+/** The failure of an attempt that waits out the invalidation cooldown (see `coolingDown`). */
+const coolDown = new AttemptFailure(
+  "refresh",
+  new IocmError.TransportError({
+    code: "Cooldown",
+    description:
+      "The fleet's token was obtained moments ago and the platform refused it on a business call; waiting before replacing it."
+  })
+)
+
 const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
     const { now } = context
@@ -310,6 +342,7 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
     const adopted = adoptable(context, local, seen, shared, reason, sentAt)
     if (adopted !== undefined) return adopted
     const base = shared !== undefined && shared.generation > (local?.generation ?? 0) ? shared : local
+    if (coolingDown(context, store, reason, base, sentAt)) return yield* Effect.fail(coolDown)
     const generation = Math.max(seen, base?.generation ?? 0) + 1
     const done = (operation: Operation, used: Reason) => (fresh: TokenSet) => {
       const rotated = rotate(fresh, operation === "refresh" ? base?.tokens : undefined)
