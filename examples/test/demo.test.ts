@@ -59,7 +59,11 @@ describe.concurrent("the demo programs", () => {
               run.stdout
             ) ?? []
           assert.strictEqual(logins, "1")
-          assert.strictEqual(Number(distinct), 1 + Number(refreshes))
+          // Every token request made one token; one replaced before any worker's next call goes unseen.
+          assert.isAtLeast(Number(distinct), 1)
+          assert.isAtMost(Number(distinct), 1 + Number(refreshes))
+          // 5-second tokens are refreshed 1.25–2.5 s after issue: in 5 s, at most 4 refreshes for the fleet.
+          assert.isAtMost(Number(refreshes), 4)
           assert.strictEqual(run.stdout.match(/\[worker \d\] (\d+) of \1 business calls succeeded/g)?.length, 4)
           assert.notMatch(run.stdout, /[0-9a-f]{20,}/, "no token is printed")
         }),

@@ -51,8 +51,13 @@ describe.runIf(RedisServer.serverAvailable()).concurrent("pnpm example fleet-wor
         }
         const tokens = new Set(reports.flatMap((report) => report.tokens))
         assert.strictEqual(counters.logins, 1)
+        // One flight for the fleet: 5-second tokens refreshed 1.25–2.5 s after issue give at most
+        // 12 / 1.25 refreshes in 12 s whatever the number of workers (a ping-pong multiplies them).
         assert.isAtLeast(counters.refreshes, 2)
-        assert.strictEqual(tokens.size, counters.logins + counters.refreshes)
+        assert.isAtMost(counters.refreshes, 10)
+        // Every token the fleet used was one it asked for (one replaced before any worker's next call goes unseen).
+        assert.isAtMost(tokens.size, counters.logins + counters.refreshes)
+        assert.isAtLeast(tokens.size, counters.refreshes)
       }),
     120_000
   )
