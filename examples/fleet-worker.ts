@@ -12,12 +12,11 @@
  * `openssl rand -base64 32`). `IOCM_FLEET_STORE=memory` gives each worker a private store instead,
  * to see the processes invalidate each other's tokens.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { TokenService, TokenStore } from "@iocm/cache"
 import { IocmAuth, PlatformConfig, Wire } from "@iocm/core"
 import * as IocmConfig from "@iocm/core/IocmConfig"
 import { TokenStore as RedisStore } from "@iocm/redis"
-import { Config, Console, Duration, Effect, Layer, Redacted, References, Stream } from "effect"
+import { Config, Console, Duration, Effect, Layer, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as Platform from "./src/Platform.js"
 import * as TokenLoop from "./src/TokenLoop.js"
@@ -88,11 +87,4 @@ const MainLive = TokenService.layerConfig().pipe(
 )
 
 // The JSON line is the output: the service's own log lines go to stderr only when they are warnings.
-NodeRuntime.runMain(
-  program.pipe(
-    Effect.provide(MainLive),
-    Effect.provide(Platform.environment),
-    Effect.provideService(References.MinimumLogLevel, "Warn")
-  ),
-  { teardown: Platform.teardown }
-)
+Platform.runQuietly(program.pipe(Effect.provide(MainLive)))

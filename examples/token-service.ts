@@ -7,10 +7,9 @@
  * (`IOCM_*` variables, see the README) the policy comes from `IOCM_REFRESH_LEAD` & co. It runs
  * until Ctrl-C, or for `IOCM_DEMO_DURATION` (e.g. `20 seconds`) when set.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { TokenService, TokenStore } from "@iocm/cache"
 import { IocmAuth } from "@iocm/core"
-import { Config, Console, Effect, Layer, References } from "effect"
+import { Config, Console, Effect, Layer } from "effect"
 import * as Platform from "./src/Platform.js"
 import * as TokenLoop from "./src/TokenLoop.js"
 
@@ -30,11 +29,4 @@ const MainLive = Layer.unwrap(Effect.gen(function*() {
 }))
 
 // The token events are printed by the loop; the service's own log lines would repeat them.
-NodeRuntime.runMain(
-  program.pipe(
-    Effect.provide(MainLive),
-    Effect.provide(Platform.environment),
-    Effect.provideService(References.MinimumLogLevel, "Warn")
-  ),
-  { teardown: Platform.teardown }
-)
+Platform.runQuietly(program.pipe(Effect.provide(MainLive)))

@@ -2,10 +2,11 @@
  * Where the examples find a platform: the real one named by the `IOCM_*` variables, or, when
  * `IOCM_BASE_URL` is unset, a simulator embedded in the process (HTTPS with its test CA).
  */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { PlatformConfig } from "@iocm/core"
 import { IocmHttp } from "@iocm/http"
 import { Simulator } from "@iocm/simulator"
-import { Cause, Config, ConfigProvider, Effect, Exit, Layer, Option, Runtime } from "effect"
+import { Cause, Config, ConfigProvider, Effect, Exit, Layer, Option, References, Runtime } from "effect"
 import type { HttpClient } from "effect/http"
 
 /**
@@ -22,6 +23,16 @@ export const environment: Layer.Layer<never> = ConfigProvider.layer(
  */
 export const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+
+/**
+ * Runs a long-running example as its process's entrypoint: the examples' environment, only warnings
+ * and errors from the library's own log lines (the program prints what matters), `teardown` on exit.
+ */
+export const runQuietly = <A, E>(program: Effect.Effect<A, E>): void =>
+  NodeRuntime.runMain(
+    program.pipe(Effect.provide(environment), Effect.provideService(References.MinimumLogLevel, "Warn")),
+    { teardown }
+  )
 
 /** What the examples need: the platform settings and a client that trusts it. */
 export type Platform = PlatformConfig.PlatformConfig | HttpClient.HttpClient

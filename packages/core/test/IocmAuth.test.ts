@@ -19,6 +19,13 @@ import {
 const login = Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.login)
 const refresh = (token: string) => Effect.flatMap(IocmAuth.IocmAuth, (auth) => auth.refresh(Redacted.make(token)))
 
+/** How a login and a refresh against `url` fail, in that order. */
+const bothErrors = (url: string) =>
+  Effect.all([
+    Effect.flip(login.pipe(Effect.provide(authLayer(url)))),
+    Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(url))))
+  ])
+
 describe("IocmAuth.login", () => {
   it.effect("sends a form-urlencoded POST with appId and secret in the body, never in the URL", () =>
     Effect.gen(function*() {
@@ -436,10 +443,7 @@ describe("malformed responses and transport failures", () => {
       it.effect(`a ${status} body of ${name} nested 3000 levels deep is MalformedResponse, not a defect`, () =>
         Effect.gen(function*() {
           const server = yield* TestServer.make(TestServer.raw(status, body, "application/json"))
-          const errors = [
-            yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url)))),
-            yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
-          ]
+          const errors = yield* bothErrors(server.url)
           for (const error of errors) {
             assert.strictEqual(error._tag, "MalformedResponse")
             assert.strictEqual(error.httpStatus, status)
@@ -469,10 +473,7 @@ describe("malformed responses and transport failures", () => {
     it.effect(`a ${status} without a body is MalformedResponse (the platform answered), not a TransportError`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make(TestServer.raw(status, ""))
-        const errors = [
-          yield* Effect.flip(login.pipe(Effect.provide(authLayer(server.url)))),
-          yield* Effect.flip(refresh(refreshToken).pipe(Effect.provide(authLayer(server.url))))
-        ]
+        const errors = yield* bothErrors(server.url)
         for (const error of errors) {
           assert.strictEqual(error._tag, "MalformedResponse")
           assert.strictEqual(error.httpStatus, status)

@@ -60,7 +60,7 @@ interface Progress {
 const defectPause = Duration.millis(500)
 
 /** The shortest wait between two attempts, whatever the retry schedule says: never a tight loop. */
-export const minimumRetryMillis = 100
+const minimumRetryMillis = 100
 
 /**
  * The worker's loop, starting with `timer`. No yield between steps: a step that takes the wake-up
