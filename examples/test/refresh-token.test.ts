@@ -11,7 +11,7 @@ const caFile = fixture("ca.pem")
 
 const parse = (line: string) => JSON.parse(line) as Record<string, unknown>
 
-describe.concurrent("pnpm example refresh-token", () => {
+describe("pnpm example refresh-token", () => {
   it.live("logs in and refreshes against the embedded simulator, tokens masked", () =>
     Effect.gen(function*() {
       const run = yield* runExample("refresh-token")
