@@ -18,7 +18,9 @@
  *
  * @since 0.2.0
  */
+import * as IocmConfig from "@iocm/core/IocmConfig"
 import * as PlatformConfig from "@iocm/core/PlatformConfig"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -200,6 +202,32 @@ export const layerMemory = (
   options?: Options | undefined
 ): Layer.Layer<FlowControl, InvalidFlowControl, PlatformConfig.PlatformConfig> =>
   layer(options).pipe(Layer.provide(RateLimiter.layer), Layer.provide(RateLimiter.layerStoreMemory))
+
+/**
+ * The budget's options read through `Config`, every key optional: `IOCM_FLOW_LIMIT` (calls per
+ * window), `IOCM_FLOW_WINDOW` and `IOCM_FLOW_MARGIN` (durations such as `60 seconds`, or a number of
+ * seconds). An invalid value fails.
+ *
+ * @since 0.2.0
+ * @category Config
+ */
+export const envConfig: { readonly [K in keyof Options]-?: Config.Config<Options[K]> } = {
+  limit: Config.Int("IOCM_FLOW_LIMIT").pipe(Config.withDefault(undefined)),
+  window: IocmConfig.duration("IOCM_FLOW_WINDOW").pipe(Config.withDefault(undefined)),
+  margin: IocmConfig.duration("IOCM_FLOW_MARGIN").pipe(Config.withDefault(undefined))
+}
+
+/**
+ * `layerMemory` with its options read through `config` (each a `Config`, or one `Config` of them
+ * all), by default the `IOCM_FLOW_*` variables of `envConfig`.
+ *
+ * @since 0.2.0
+ * @category Layers
+ */
+export const layerMemoryConfig = (
+  config: Config.Wrap<Options> = envConfig
+): Layer.Layer<FlowControl, InvalidFlowControl | Config.ConfigError, PlatformConfig.PlatformConfig> =>
+  Layer.unwrap(Effect.map(Config.unwrap(config), layerMemory))
 
 /**
  * Whether a response is the platform's flow-control refusal: 403 / 1010004.

@@ -93,7 +93,25 @@ export interface Service {
    * `RefreshPolicy.followInterval`. A stream that fails is subscribed to again after a pause.
    */
   readonly changes?: Stream.Stream<number, TokenStoreError> | undefined
+  /**
+   * `set` that tells whether the write was refused, for a store that writes by compare-and-set on
+   * the generation (a fleet's). When a write is refused — another process committed that
+   * generation or a newer one while this one's request was on the wire (its lease ran out) —
+   * `TokenService` adopts what the store holds instead of the token it obtained.
+   */
+  readonly commit?: ((token: StoredToken) => Effect.Effect<CommitResult, TokenStoreError>) | undefined
 }
+
+/**
+ * What a compare-and-set write did: written as `generation`, or refused because the store already
+ * holds generation `stored`, which is not older.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export type CommitResult =
+  | { readonly _tag: "Committed"; readonly generation: number }
+  | { readonly _tag: "Refused"; readonly generation: number; readonly stored: number }
 
 /**
  * The token store as a service.

@@ -469,15 +469,35 @@ describe("TokenService following a fleet's store", () => {
       assert.strictEqual(fake.logins() + fake.refreshes(), 1)
     }))
 
-  it.effect("an announcement of an older or the same generation changes nothing", () =>
+  it.effect("an announcement of an older generation changes nothing", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const { otherProcessCommits, store } = yield* sharedStore
       const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
-      const token = yield* service.get
+      yield* service.get
+      yield* otherProcessCommits(issued(5, 0))
+      yield* settle
+      const adopted = yield* service.get
+      assert.strictEqual(adopted.generation, 5)
+      // A late announcement of generation 3, and the store written back to it (as a buggy store might).
+      yield* otherProcessCommits(issued(3, 0))
+      yield* settle
+      assert.strictEqual(yield* service.get, adopted)
+    }))
+
+  it.effect("the same generation with another token (two processes obtained it while the store was out of reach): the store's is adopted", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { otherProcessCommits, store } = yield* sharedStore
+      const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
+      const own = yield* service.get
+      assert.strictEqual(own.generation, 1)
       yield* otherProcessCommits(issued(1, 0))
       yield* settle
-      assert.strictEqual(yield* service.get, token)
+      const converged = yield* service.get
+      assert.strictEqual(converged.generation, 1)
+      assert.strictEqual(value(converged), "at-fleet-1")
+      assert.strictEqual(fake.logins(), 1)
     }))
 
   it.effect("a refused refresh token (100006) first re-reads the store: a sibling that rotated it is adopted, no login", () =>
@@ -579,5 +599,146 @@ describe("TokenService following a fleet's store", () => {
       assert.strictEqual(fake.refreshes(), 1, "one refresh once it has passed")
       assert.strictEqual(fake.logins(), 1)
       assert.isAbove((yield* service.get).generation, first.generation)
+    }))
+})
+
+describe("TokenService on a fleet's store out of reach", () => {
+  const down = new TokenStore.TokenStoreError({ operation: "get", description: "connection refused" })
+
+  /** A fleet's store over memory (compare-and-set on the generation), out of reach while `outage.down`. */
+  const reachableWhen = Effect.gen(function*() {
+    const memory = yield* TokenStore.makeMemory()
+    const outage = { down: false }
+    const reachable = <A>(self: Effect.Effect<A, TokenStore.TokenStoreError>) =>
+      Effect.suspend(() => outage.down ? Effect.fail(down) : self)
+    const commit = (
+      token: TokenStore.StoredToken
+    ): Effect.Effect<TokenStore.CommitResult, TokenStore.TokenStoreError> =>
+      reachable(
+        Effect.flatMap(memory.get, (held): Effect.Effect<TokenStore.CommitResult, TokenStore.TokenStoreError> => {
+          const stored = Option.match(held, { onNone: () => 0, onSome: (s) => s.generation })
+          return token.generation > stored
+            ? Effect.as(memory.set(token), { _tag: "Committed", generation: token.generation } as const)
+            : Effect.succeed({ _tag: "Refused", generation: token.generation, stored } as const)
+        })
+      )
+    const store: TokenStore.Service = {
+      get: reachable(memory.get),
+      set: (token) => Effect.asVoid(commit(token)),
+      commit,
+      withLock: (self) => Effect.andThen(reachable(Effect.void), self),
+      lockWait: Duration.seconds(30)
+    }
+    return { memory, outage, layer: Layer.succeed(TokenStore.TokenStore, store) }
+  })
+
+  it.effect("a refresh due while the store is out of reach waits for it while the token is valid, and is made once it is back", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0 }, layer)
+      yield* service.get
+      yield* adjust(minutes(49))
+      outage.down = true
+      yield* adjust(minutes(5))
+      assert.strictEqual(fake.refreshes(), 0, "no refresh without the store while the token is valid")
+      assert.strictEqual(value(yield* service.get), "at-1", "the valid token is served meanwhile")
+      outage.down = false
+      yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(fake.logins(), 1)
+      assert.strictEqual(Option.getOrThrow(yield* memory.get).generation, 2)
+    }))
+
+  it.effect("…and is made alone when the forced window begins with the store still out of reach", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0 }, layer)
+      yield* service.get
+      outage.down = true
+      yield* adjust(minutes(59) + seconds(29))
+      assert.strictEqual(fake.refreshes(), 0)
+      yield* adjust("2 seconds")
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(value(yield* service.get), "at-2")
+    }))
+
+  it.effect("a refresh token refused while the store is out of reach waits for the store: the sibling's token is adopted, no login", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour" }, layer)
+      yield* service.get
+      outage.down = true
+      // A sibling refreshed with the same refresh token while the store was out of reach.
+      fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
+      yield* adjust(minutes(59) + seconds(31))
+      assert.strictEqual(fake.refreshes(), 1)
+      // The store comes back, and the sibling writes its token again.
+      yield* adjust("3 seconds")
+      yield* memory.set(
+        new TokenStore.StoredToken({
+          generation: 2,
+          tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(59) })
+        })
+      )
+      outage.down = false
+      yield* adjust("1 second")
+      assert.strictEqual(value(yield* service.get), "at-fleet-2")
+      assert.strictEqual(fake.logins(), 1, "no login")
+    }))
+
+  it.effect("…and logs in alone once the store has stayed out of reach for its lockWait", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0 }, layer)
+      yield* service.get
+      outage.down = true
+      fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
+      // Refused at 59:30, when the forced window began: the store is waited for until 60:00.
+      yield* adjust(minutes(59) + seconds(31))
+      for (let i = 0; i < 27; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.logins(), 1, "still waiting for the store")
+      for (let i = 0; i < 3; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.logins(), 2)
+      assert.strictEqual(value(yield* service.get), "at-2")
+    }))
+
+  it.effect("a write the store refuses (another process committed while the request was on the wire) gives the store's token", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour" }, layer)
+      yield* service.get
+      fake.refresh = () => {
+        // This process's lease ran out while its request was on the wire: another logged in and committed.
+        Effect.runSync(memory.set(
+          new TokenStore.StoredToken({
+            generation: 2,
+            tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(50) })
+          })
+        ))
+        return FakeAuth.ok()
+      }
+      yield* adjust(minutes(50))
+      const token = yield* service.get
+      assert.strictEqual(value(token), "at-fleet-2")
+      assert.strictEqual(Option.getOrThrow(yield* memory.get).tokens.accessToken.pipe(Redacted.value), "at-fleet-2")
+    }))
+
+  it.effect("a store failed over to a replica that lags behind is written again with the newer token", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 second" }, layer)
+      yield* service.get
+      yield* adjust(minutes(50))
+      assert.strictEqual((yield* service.get).generation, 2)
+      yield* memory.set(storedAt(1))
+      yield* adjust("1 second")
+      assert.strictEqual(Option.getOrThrow(yield* memory.get).generation, 2)
+      assert.strictEqual(fake.logins() + fake.refreshes(), 2)
     }))
 })

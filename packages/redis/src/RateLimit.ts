@@ -8,7 +8,10 @@
  * @since 0.2.0
  */
 import * as FlowControl from "@iocm/cache/FlowControl"
+import * as IocmConfig from "@iocm/core/IocmConfig"
 import type { PlatformConfig } from "@iocm/core/PlatformConfig"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as RateLimiter from "effect/persistence/RateLimiter"
 import type * as Redis from "effect/persistence/Redis"
@@ -24,6 +27,17 @@ import { layerConnection } from "./TokenStore.js"
 export interface Options extends FlowControl.Options {
   /** Prefix of the Redis name of each app's count; default {@link defaultKeyPrefix}. */
   readonly keyPrefix?: string | undefined
+}
+
+/**
+ * Options of `layerRedis`: the budget's, and the server's URL (credentials in a `Redacted` stay out
+ * of logs).
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export interface RedisOptions extends Options {
+  readonly url: Redacted.Redacted<string> | string
 }
 
 /**
@@ -57,6 +71,35 @@ export const layer = (
  * @category Layers
  */
 export const layerRedis = (
-  options: Options & { readonly url: Redacted.Redacted<string> | string }
-): Layer.Layer<FlowControl.FlowControl, FlowControl.InvalidFlowControl | Redis.RedisError, PlatformConfig> =>
+  options: RedisOptions
+): Layer.Layer<FlowControl.FlowControl, FlowControl.InvalidFlowControl, PlatformConfig> =>
   layer(options).pipe(Layer.provide(layerConnection(options.url)))
+
+/**
+ * The `IOCM_*` variables of `layerRedisConfig`: `IOCM_REDIS_URL` (redacted) must be set; the budget's
+ * `IOCM_FLOW_LIMIT`, `IOCM_FLOW_WINDOW`, `IOCM_FLOW_MARGIN` (as `FlowControl.envConfig` reads them)
+ * and `IOCM_FLOW_PREFIX` are optional.
+ *
+ * @since 0.2.0
+ * @category Config
+ */
+export const envConfig: { readonly [K in keyof RedisOptions]-?: Config.Config<RedisOptions[K]> } = {
+  ...FlowControl.envConfig,
+  keyPrefix: Config.String("IOCM_FLOW_PREFIX").pipe(Config.withDefault(undefined)),
+  url: IocmConfig.requiredRedacted("IOCM_REDIS_URL")
+}
+
+/**
+ * `layerRedis` with its options read through `config` (each a `Config`, or one `Config` of them
+ * all), by default the `IOCM_*` variables of `envConfig`.
+ *
+ * @since 0.2.0
+ * @category Layers
+ */
+export const layerRedisConfig = (
+  config: Config.Wrap<RedisOptions> = envConfig
+): Layer.Layer<
+  FlowControl.FlowControl,
+  FlowControl.InvalidFlowControl | Config.ConfigError,
+  PlatformConfig
+> => Layer.unwrap(Effect.map(Config.unwrap(config), layerRedis))

@@ -11,6 +11,8 @@
  * - **Encrypted at rest**: the encoded `StoredToken` sealed with AES-256-GCM (a fresh IV per write,
  *   the appId and generation as associated data), a previous key accepted for reading. Without a
  *   key the layer does not build, unless `allowPlaintext: true` says otherwise.
+ * - **Started without Redis**: the connection is made in the background when Redis is out of
+ *   reach at start (see `layerConnection`); the app starts and runs its own flight meanwhile.
  * - **Fail fast**: every Redis call is bounded (`commandTimeout`) and fails with a
  *   `TokenStoreError`, which `TokenService` reports before carrying on without the store.
  *
@@ -27,6 +29,7 @@ import * as Layer from "effect/Layer"
 import * as Redis from "effect/persistence/Redis"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Connection from "./internal/connection.js"
 import * as Envelope from "./internal/envelope.js"
 import * as RedisStore from "./internal/redisStore.js"
 
@@ -59,15 +62,12 @@ export const keys = (prefix: string, appId: string): Keys => ({
 })
 
 /**
- * What a compare-and-set write did: written as `generation`, or refused because the store already
- * holds generation `stored`, which is not older.
+ * What a compare-and-set write did (`@iocm/cache`'s `TokenStore.CommitResult`).
  *
  * @since 0.2.0
  * @category Models
  */
-export type CommitResult =
-  | { readonly _tag: "Committed"; readonly generation: number }
-  | { readonly _tag: "Refused"; readonly generation: number; readonly stored: number }
+export type CommitResult = CacheStore.CommitResult
 
 /**
  * The Redis store: a `TokenStore` (its `set` logs a refused write and succeeds, since the newer
@@ -214,25 +214,48 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service, StoreKe
   })
 
 /**
+ * How long building a connection waits for Redis to answer before it carries on connecting in the
+ * background.
+ *
+ * @since 0.2.0
+ * @category Defaults
+ */
+export const defaultConnectWait: Duration.Duration = Duration.seconds(2)
+
+/**
  * The connection `layerRedis` opens: node-redis on `url`, failing commands at once while the server
- * is down (no offline queue), pinging every 5 seconds to notice a dead connection.
+ * is down (no offline queue), pinging every 5 seconds to notice a dead connection, and trying
+ * again every half second at most when it is lost (a Redis back from a restart is found at once,
+ * before the fleet's tokens need it). It never fails to build: it waits up to `connectWait`
+ * (default {@link defaultConnectWait}) for Redis, then connects in the background — until it does,
+ * every command fails at once with a `RedisError` (the token service runs its own flight
+ * meanwhile) and a subscription waits for it. node-redis's own warning for each failed try is
+ * left out: the token service reports the store's outage once, as a state change.
  *
  * @since 0.2.0
  * @category Layers
  */
 export const layerConnection = (
-  url: Redacted.Redacted<string> | string
-): Layer.Layer<Redis.Redis | NodeRedis.NodeRedis, Redis.RedisError> =>
-  NodeRedis.layer({
-    url: Redacted.isRedacted(url) ? Redacted.value(url) : url,
-    disableOfflineQueue: true,
-    pingInterval: 5_000
-  })
+  url: Redacted.Redacted<string> | string,
+  options: { readonly connectWait?: Duration.Input | undefined } = {}
+): Layer.Layer<Redis.Redis> =>
+  Layer.effect(
+    Redis.Redis,
+    Connection.make(
+      NodeRedis.layer({
+        url: Redacted.isRedacted(url) ? Redacted.value(url) : url,
+        disableOfflineQueue: true,
+        pingInterval: 5_000,
+        socket: { reconnectStrategy: Connection.reconnectDelay }
+      }),
+      Duration.fromInputUnsafe(options.connectWait ?? defaultConnectWait)
+    )
+  )
 
 /**
  * `@iocm/cache`'s `TokenStore` on the Redis at `options.url`, for the app of `PlatformConfig`.
- * Fails to build with a `StoreKeyError` without a usable key (see `StoreOptions.allowPlaintext`),
- * or with a `RedisError` when the server cannot be reached.
+ * Fails to build with a `StoreKeyError` without a usable key (see `StoreOptions.allowPlaintext`);
+ * a server out of reach does not stop it (see `layerConnection`).
  *
  * @example
  * ```ts
@@ -253,7 +276,7 @@ export const layerConnection = (
  */
 export const layerRedis = (
   options: Options
-): Layer.Layer<CacheStore.TokenStore, StoreKeyError | Redis.RedisError, PlatformConfig> =>
+): Layer.Layer<CacheStore.TokenStore, StoreKeyError, PlatformConfig> =>
   Layer.effect(CacheStore.TokenStore, make(options)).pipe(Layer.provide(layerConnection(options.url)))
 
 const optionalDuration = (name: string) => IocmConfig.duration(name).pipe(Config.withDefault(undefined))
@@ -299,5 +322,5 @@ export const envConfig: { readonly [K in keyof Options]-?: Config.Config<Options
  */
 export const layerRedisConfig = (
   config: Config.Wrap<Options> = envConfig
-): Layer.Layer<CacheStore.TokenStore, StoreKeyError | Redis.RedisError | Config.ConfigError, PlatformConfig> =>
+): Layer.Layer<CacheStore.TokenStore, StoreKeyError | Config.ConfigError, PlatformConfig> =>
   Layer.unwrap(Effect.map(Config.unwrap(config), layerRedis))

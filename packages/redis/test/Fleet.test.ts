@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { type RefreshPolicy, TokenService } from "@iocm/cache"
 import * as CacheStore from "@iocm/cache/TokenStore"
 import { FakeAuth, Logs, Redis as RedisServer } from "@iocm/testing"
-import { Effect, Option, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import * as Stores from "./utils/Stores.js"
 
 /** A `TokenService` over `store` and the shared fake platform, for the scope. */
@@ -89,18 +89,29 @@ describe.runIf(RedisServer.serverAvailable())("two TokenServices sharing the Red
       yield* server.kill
       yield* server.restart
       const reader = yield* Stores.open(server.url, { key })
-      const seeded = yield* Effect.gen(function*() {
-        for (let i = 0; i < 100; i++) {
-          const stored = yield* Effect.option(reader.get)
-          if (Option.isSome(stored) && Option.isSome(stored.value)) return stored.value.value
-          yield* Effect.sleep("50 millis")
-        }
-        return undefined
-      })
+      const seeded = yield* Stores.awaitStored(reader)
       assert.isDefined(seeded)
       assert.strictEqual(seeded!.generation, token.generation)
       const newcomer = yield* service(fake, yield* Stores.open(server.url, { key }), policy)
       assert.strictEqual((yield* newcomer.get).generation, token.generation)
+      assert.strictEqual(fake.logins() + fake.refreshes(), 1)
+    }).pipe(Effect.provide(Logs.silent)))
+
+  it.live("Redis out of reach at start: the store builds anyway, the service logs in on its own, and seeds Redis once it is up", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.server
+      yield* server.kill
+      const key = Stores.newKey()
+      const fake = FakeAuth.make()
+      const started = Date.now()
+      const store = yield* Stores.open(server.url, { key, connectWait: "200 millis" })
+      assert.isBelow(Date.now() - started, 2_000, "the layer waits connectWait, not for Redis")
+      const alone = yield* service(fake, store, { followInterval: "300 millis" })
+      const token = yield* alone.get
+      assert.strictEqual(fake.logins(), 1)
+      yield* server.restart
+      const seeded = yield* Stores.awaitStored(yield* Stores.open(server.url, { key }))
+      assert.strictEqual(seeded?.generation, token.generation)
       assert.strictEqual(fake.logins() + fake.refreshes(), 1)
     }).pipe(Effect.provide(Logs.silent)))
 })

@@ -62,17 +62,48 @@ export interface Context {
 export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, AttemptFailure> => {
   const store = boundedStore(context.store, context.policy.storeTimeout, context.known, context.health)
   const body = attemptBody(context, store, reason)
-  if (store.withLock === undefined) return body
-  return locked(store.withLock, {
-    body,
-    adoptOnly: adoptOrRetry(context, store, reason),
-    timeout: context.policy.storeTimeout,
-    lockWait: context.store.lockWait,
-    reason,
-    known: context.known,
-    health: context.health
-  })
+  const withLock = store.withLock
+  if (withLock === undefined) return body
+  const lockedAttempt = (quiet: boolean): Effect.Effect<Obtained, AttemptFailure> =>
+    locked(withLock, {
+      body,
+      adoptOnly: adoptOrRetry(context, store, reason),
+      unlocked: Effect.flatMap(deferUntil(context, store, reason), (until) =>
+        until === undefined
+          ? body
+          : Effect.andThen(
+            quiet ? Effect.void : Report.refreshDeferred(reason, until),
+            Effect.andThen(Effect.sleep(storeRetryPause), lockedAttempt(true))
+          )),
+      quiet,
+      timeout: context.policy.storeTimeout,
+      lockWait: context.store.lockWait,
+      reason,
+      known: context.known,
+      health: context.health
+    })
+  return lockedAttempt(false)
 }
+
+/** The pause between two tries of a fleet's store that is out of reach. */
+const storeRetryPause = Duration.millis(250)
+
+/**
+ * How long a proactive refresh may wait for a fleet's store that is out of reach: until the forced
+ * window of the token in force, which is served meanwhile — then this process refreshes on its own.
+ * Undefined when it may not wait (no fleet's store, another reason, no token, too late): waiting
+ * saves the fleet the ping-pong of refreshes each process would make without the store.
+ */
+const deferUntil = (
+  context: Context,
+  store: BoundedStore,
+  reason: Reason
+): Effect.Effect<number | undefined> =>
+  Effect.map(context.local, ({ stored }) => {
+    if (store.lockWait === undefined || reason !== "proactive" || stored === undefined) return undefined
+    const { forcedAt } = RefreshPolicy.windows(context.policy, stored.tokens, 0)
+    return context.now() + Duration.toMillis(storeRetryPause) < forcedAt ? forcedAt : undefined
+  })
 
 // -- the store, bounded -----------------------------------------------------------------------
 
@@ -105,8 +136,12 @@ interface BoundedStore {
   /** The store's own wait for a lock held elsewhere: set for a store shared by a fleet. */
   readonly lockWait: Duration.Duration | undefined
   readonly read: Effect.Effect<StoredToken | undefined | typeof unanswered>
+  /** `read`, a failure not logged: for tries of a store known to be out of reach. */
+  readonly probe: Effect.Effect<StoredToken | undefined | typeof unanswered>
   readonly get: Effect.Effect<StoredToken | undefined>
   readonly set: (stored: StoredToken) => Effect.Effect<void>
+  /** `set`, telling whether a store that writes by compare-and-set refused it (a failure is logged, as by `set`). */
+  readonly commit: (stored: StoredToken) => Effect.Effect<"written" | "refused" | "failed">
   readonly withLock: TokenStore["Service"]["withLock"]
 }
 
@@ -128,18 +163,33 @@ const boundedStore = (
         Effect.tap(() => health.answered),
         Effect.tapError(health.failed)
       )
-  const read = bound(store.get, "get").pipe(
-    Effect.map((stored): StoredToken | undefined | typeof unanswered => Option.getOrUndefined(stored)),
-    Effect.catch((error) => Effect.as(Report.storeFailed("read", error, known()), unanswered))
+  const got = bound(store.get, "get").pipe(
+    Effect.map((stored): StoredToken | undefined | typeof unanswered => Option.getOrUndefined(stored))
   )
+  const read = Effect.catch(got, (error) => Effect.as(Report.storeFailed("read", error, known()), unanswered))
+  const written = (stored: StoredToken) => (error: TokenStoreError) =>
+    Report.storeFailed("written", error, [...known(), ...tokensOf(stored)])
+  const commit = store.commit
   return {
     lockWait: store.lockWait,
     read,
+    probe: Effect.orElseSucceed(got, () => unanswered),
     get: Effect.map(read, (stored) => stored === unanswered ? undefined : stored),
-    set: (stored) =>
-      bound(store.set(stored), "set").pipe(
-        Effect.catch((error) => Report.storeFailed("written", error, [...known(), ...tokensOf(stored)]))
-      ),
+    set: (stored) => bound(store.set(stored), "set").pipe(Effect.catch(written(stored))),
+    commit: (stored) =>
+      commit === undefined
+        ? bound(store.set(stored), "set").pipe(
+          Effect.as("written" as const),
+          Effect.catch((error) => Effect.as(written(stored)(error), "failed" as const))
+        )
+        : bound(commit(stored), "set").pipe(
+          Effect.flatMap((result) =>
+            result._tag === "Committed"
+              ? Effect.succeed("written" as const)
+              : Effect.as(Report.commitRefused(result.generation, result.stored), "refused" as const)
+          ),
+          Effect.catch((error) => Effect.as(written(stored)(error), "failed" as const))
+        ),
     withLock: store.withLock
   }
 }
@@ -185,6 +235,10 @@ interface Locking {
   readonly body: Effect.Effect<Obtained, AttemptFailure>
   /** What runs instead of `body` when a fleet's lock is held elsewhere: adopt, or retry later. */
   readonly adoptOnly: Effect.Effect<Obtained, AttemptFailure>
+  /** What runs when the lock fails (the store is out of reach): `body` without it, or a wait for the store. */
+  readonly unlocked: Effect.Effect<Obtained, AttemptFailure>
+  /** A failed lock is not logged again (a retry of one already logged). */
+  readonly quiet: boolean
   readonly timeout: Duration.Duration
   /** The store's own wait for a lock held elsewhere (`TokenStore.Service.lockWait`): a fleet's store. */
   readonly lockWait: Duration.Duration | undefined
@@ -196,12 +250,13 @@ interface Locking {
 /**
  * Runs `body` inside the store's lock, exactly once. A lock not granted in time (`timeout`, or the
  * store's `lockWait` and `timeout` for a fleet's store) is given up — interrupted, so that `body`
- * can no longer start inside it. Then `body` runs without it, as when the lock fails — except when
- * a fleet's lock is held by another process: that one is never bypassed, the attempt adopts what the
- * holder committed or fails to be retried (`adoptOnly`). Once `body` is done, a release that does
- * not answer within `timeout` is left behind. A lock that cuts `body` off (a lease that ran out)
- * fails the attempt with a retryable `TransportError`. The lock runs in a fiber of its own, so that
- * nothing it leaves behind can hold up the service's scope.
+ * can no longer start inside it. Then, as when the lock fails, `unlocked` runs (`body` without the
+ * lock, or a wait for the store) — except when a fleet's lock is held by another process: that one
+ * is never bypassed, the attempt adopts what the holder committed or fails to be retried
+ * (`adoptOnly`). Once `body` is done, a release that does not answer within `timeout` is left
+ * behind. A lock that cuts `body` off (a lease that ran out) fails the attempt with a retryable
+ * `TransportError`. The lock runs in a fiber of its own, so that nothing it leaves behind can hold
+ * up the service's scope.
  */
 const locked = (
   withLock: NonNullable<TokenStore["Service"]["withLock"]>,
@@ -230,14 +285,16 @@ const locked = (
             yield* Report.lockHeld(reason, grantWait)
             return yield* locking.adoptOnly
           }
-          yield* Report.lockFailed(reason, lockExit, timeout, locking.known())
+          if (!locking.quiet) {
+            yield* Report.lockFailed(reason, lockExit, timeout, locking.known())
+          }
           const error = lockExit !== undefined && Exit.isFailure(lockExit)
             ? Option.getOrUndefined(Cause.findErrorOption(lockExit.cause))
             : undefined
           if (error instanceof TokenStoreError) {
             yield* locking.health.failed(error)
           }
-          return yield* body
+          return yield* locking.unlocked
         }
         const exit = yield* Deferred.await(outcome)
         if ((yield* awaitAtMost(lock, timeout)) === undefined) {
@@ -355,7 +412,10 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
         adopted: false,
         sentAt
       }
-      return Effect.as(store.set(stored), obtained)
+      return Effect.flatMap(
+        store.commit(stored),
+        (written) => written === "refused" ? adoptCommitted(context, store, obtained) : Effect.succeed(obtained)
+      )
     }
     const login = (used: Reason, refreshToken?: "missing" | "expired") =>
       Effect.flatMap(
@@ -374,7 +434,10 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
     const classification = RefreshPolicy.classify(refreshed.error, { operation: "refresh", attempt: 1 })
     if (classification !== "relogin") return yield* Effect.fail(refreshed)
     // Refused: another process sharing the store has probably rotated it. Take what it committed…
-    const moved = adoptable(context, local, seen, yield* store.get, reason, now())
+    const after = yield* store.read
+    const moved = after === unanswered
+      ? yield* awaitStore(context, store, { local, seen, base, reason })
+      : adoptable(context, local, seen, after, reason, now())
     if (moved !== undefined) return moved
     // …or, if the store has not moved, drop the refused refresh token (in the store too) and log in — once.
     const dropped = withoutRefreshToken(base)
@@ -383,6 +446,74 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
     yield* Report.refreshTokenRefused(reason, base.generation, refreshed.error)
     return yield* login("rejected-token")
   })
+
+/**
+ * The store refused this process's write (see `TokenStore.Service.commit`): another process
+ * committed that generation or a newer one while this one's request was on the wire, so the
+ * platform holds that one's token. It is adopted, when the store gives it and it is still valid.
+ */
+const adoptCommitted = (context: Context, store: BoundedStore, obtained: Obtained): Effect.Effect<Obtained> =>
+  Effect.map(store.get, (shared) =>
+    shared !== undefined && shared.generation >= obtained.stored.generation &&
+      context.now() < RefreshPolicy.windows(context.policy, shared.tokens, 0).forcedAt
+      ? { ...obtained, operation: "refresh", stored: shared, refreshToken: "kept", adopted: true }
+      : obtained)
+
+/** What `awaitStore` needs of the attempt. */
+interface Refused {
+  readonly local: StoredToken | undefined
+  readonly seen: number
+  /** The token set whose refresh token was refused. */
+  readonly base: StoredToken
+  readonly reason: Reason
+}
+
+/**
+ * After a refresh token refused while a fleet's store is out of reach: a sibling has probably
+ * rotated it, and logging in now would invalidate the token it holds (and, with several processes
+ * refused at once, each other's). So the store is waited for, up to its `lockWait`: what the sibling
+ * commits (or seeds again, after a restart) is adopted; a store back without it fails the attempt
+ * (retried under the lock, with the refused refresh token dropped); a store still out of reach then
+ * gives `undefined`, and the attempt logs in on its own. Not for a store private to the process.
+ */
+const awaitStore = (
+  context: Context,
+  store: BoundedStore,
+  refused: Refused
+): Effect.Effect<Obtained | undefined, AttemptFailure> =>
+  Effect.gen(function*() {
+    const wait = store.lockWait
+    if (wait === undefined) return undefined
+    yield* Report.awaitingStore(refused.reason, refused.base.generation, wait)
+    const deadline = context.now() + Duration.toMillis(wait)
+    let answeredAt: number | undefined
+    while (context.now() < deadline) {
+      yield* Effect.sleep(storeRetryPause)
+      const shared = yield* store.probe
+      if (shared === unanswered) continue
+      const obtained = adoptable(context, refused.local, refused.seen, shared, refused.reason, context.now())
+      if (obtained !== undefined) return obtained
+      // Back, but without a newer token: give the sibling that rotated it time to seed it again.
+      answeredAt ??= context.now()
+      if (context.now() - answeredAt >= Duration.toMillis(reseedGrace)) {
+        yield* context.dropRefreshToken(refused.base.generation, withoutRefreshToken(refused.base))
+        return yield* Effect.fail(storeBack)
+      }
+    }
+    return undefined
+  })
+
+/** How long a store back from an outage is given for the process that holds the newest token to write it again. */
+const reseedGrace = Duration.seconds(2)
+
+/** The failure of an attempt that found a fleet's store back without a newer token: retried under its lock. */
+const storeBack = new AttemptFailure(
+  "refresh",
+  new IocmError.TransportError({
+    code: "StoreLock",
+    description: "The token store is back without a newer token; retrying under its lock."
+  })
+)
 
 /** One login or refresh request, with its span and metrics. */
 const call = (

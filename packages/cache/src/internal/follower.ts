@@ -41,32 +41,45 @@ const resubscribePause = Duration.seconds(1)
 export const run = (follower: Follower): Effect.Effect<void> =>
   Effect.all([listen(follower), poll(follower)], { concurrency: "unbounded", discard: true })
 
-/** Adopts each announced generation that is newer than this process's; subscribes again when the stream fails. */
+/**
+ * Reads the store on each announced generation that is not older than this process's (one of the
+ * same generation may carry another token); subscribes again when the stream fails.
+ */
 const listen = (follower: Follower): Effect.Effect<void> => {
   const { changes } = follower.store
   if (changes === undefined) return Effect.void
   const follow = Stream.runForEach(
     changes,
-    (generation) => generation > follower.cell.state.generation ? adoptFromStore(follower) : Effect.void
+    (generation) => generation >= follower.cell.state.generation ? adoptFromStore(follower) : Effect.void
   )
   return Effect.forever(Effect.andThen(Effect.ignoreCause(follow), Effect.sleep(resubscribePause)))
 }
 
-/** Reads the store every `followInterval`. */
+/** The pause between two reads of a store out of reach: a store back is read again, and seeded again, at once. */
+const outagePoll = Duration.seconds(1)
+
+/** Reads the store every `followInterval`, or every `outagePoll` while it is out of reach. */
 const poll = (follower: Follower): Effect.Effect<void> =>
-  Effect.forever(Effect.andThen(Effect.sleep(follower.policy.followInterval), adoptFromStore(follower)))
+  Effect.forever(Effect.suspend(() =>
+    Effect.andThen(
+      Effect.sleep(follower.health.available() ? follower.policy.followInterval : outagePoll),
+      adoptFromStore(follower)
+    )
+  ))
 
 /**
- * Reads the store, and adopts what it holds if it is newer than this process's and still valid. A
- * store found empty (a Redis restarted without persistence) is seeded again with this process's
- * valid token, so that the others adopt it instead of logging in.
+ * Reads the store, and adopts what it holds if it is newer than this process's and still valid (or
+ * of the same generation with another token: two processes obtained that generation while the
+ * store was out of reach, and the store's is the fleet's). A store found empty (a Redis restarted
+ * without persistence) or behind this process (a token obtained while it was out of reach) is
+ * written again with this process's valid token, so that the others adopt it instead of logging in.
  */
 const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
   Effect.gen(function*() {
     const stored = yield* Flight.readStoreOrUnanswered(follower.store, follower.policy.storeTimeout, follower.health)
     if (stored === Flight.unanswered) return
-    if (stored === undefined) return yield* reseed(follower)
-    if (stored.generation <= follower.cell.state.generation) return
+    if (stored === undefined || stored.generation < ownGeneration(follower)) return yield* reseed(follower)
+    if (!TokenState.supersedes(follower.cell.state, stored)) return
     const entry = follower.entryOf(stored, yield* Random.next)
     const at = follower.now()
     if (at >= entry.windows.expiresAt) return
@@ -86,7 +99,10 @@ const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
     })
   })
 
-/** Writes this process's token set to an empty store, when its access token is valid. */
+/** The generation of the token set this process holds (0 for none). */
+const ownGeneration = (follower: Follower): number => follower.cell.state.entry?.stored.generation ?? 0
+
+/** Writes this process's token set to an empty store, or one behind it, when its access token is valid. */
 const reseed = (follower: Follower): Effect.Effect<void> => {
   const { state } = follower.cell
   if (state.entry === undefined || TokenState.valid(state, follower.now()) === undefined) return Effect.void

@@ -305,3 +305,25 @@ export const refreshTokenRefused = (
       ? "Refresh token refused by the platform; logging in"
       : `Refresh token unusable; logging in. ${error.message}`
   ).pipe(Effect.annotateLogs({ reason, generation, code: error.code }))
+
+/** A fleet's store is out of reach while the token is valid: the refresh waits for it, until `until` at most. */
+export const refreshDeferred = (reason: Reason, until: number): Effect.Effect<void> =>
+  Effect.logWarning(
+    `Token store out of reach; the refresh waits for it while the token is valid (until ${
+      new Date(until).toISOString()
+    } at most), so that the fleet still makes it once.`
+  ).pipe(Effect.annotateLogs({ reason }))
+
+/** A refresh token refused while the fleet's store is out of reach: a sibling probably rotated it; waiting for the store. */
+export const awaitingStore = (reason: Reason, generation: number, wait: Duration.Duration): Effect.Effect<void> =>
+  Effect.logWarning(
+    `Refresh token refused while the token store is out of reach: another process has probably rotated it; ` +
+      `waiting up to ${Duration.format(wait)} for the store before logging in.`
+  ).pipe(Effect.annotateLogs({ reason, generation }))
+
+/** The store refused this process's write of `generation` (it holds `stored`): the store's token is adopted. */
+export const commitRefused = (generation: number, stored: number): Effect.Effect<void> =>
+  Effect.logWarning(
+    `Token store refused the write of generation ${generation}: another process committed generation ${stored} ` +
+      "while this one's request was on the wire; adopting the store's token."
+  )

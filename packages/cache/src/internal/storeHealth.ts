@@ -17,6 +17,8 @@ import * as Report from "./report.js"
 export interface StoreHealth {
   readonly failed: (error: TokenStoreError) => Effect.Effect<void>
   readonly answered: Effect.Effect<void>
+  /** Whether the last call answered. */
+  readonly available: () => boolean
 }
 
 /** The change an outcome makes to whether the store is available: the new value when it changes. */
@@ -44,9 +46,10 @@ export const make = (events: PubSub.PubSub<TokenEvent>): StoreHealth => {
       }),
     answered: Effect.suspend(() =>
       change("answered") === undefined ? Effect.void : Report.change(events, { _tag: "StoreRecovered" })
-    )
+    ),
+    available: () => available
   }
 }
 
 /** A store private to the process: nothing to tell. */
-export const none: StoreHealth = { failed: () => Effect.void, answered: Effect.void }
+export const none: StoreHealth = { failed: () => Effect.void, answered: Effect.void, available: () => true }

@@ -8,6 +8,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Redacted from "effect/Redacted"
 import type * as RefreshPolicy from "../RefreshPolicy.js"
 import type { TokenError } from "../TokenError.js"
 import type { Reason } from "../TokenEvent.js"
@@ -290,7 +291,7 @@ const capRetry = (entry: Entry | undefined, revoked: boolean, now: number, retry
  * way, which reads the store itself before it asks. Attempts that had stopped start again from it.
  */
 export const adopted = <F extends Flight>(state: State<F>, entry: Entry): readonly [boolean, State<F>] =>
-  state.flight !== undefined || entry.access.generation <= state.generation
+  state.flight !== undefined || !supersedes(state, entry.stored)
     ? [false, state]
     : [true, {
       ...state,
@@ -302,6 +303,17 @@ export const adopted = <F extends Flight>(state: State<F>, entry: Entry): readon
       streak: undefined,
       generation: entry.access.generation
     }]
+
+/**
+ * Whether `stored`, read from a fleet's store, replaces what the state holds: a newer generation
+ * than any seen, or the generation held with another access token — two processes obtained that
+ * generation while the store was out of reach, and the store's is the one the fleet converges on.
+ */
+export const supersedes = (state: State<Flight>, stored: StoredToken): boolean =>
+  stored.generation > state.generation ||
+  (stored.generation === state.generation && state.entry !== undefined &&
+    state.entry.stored.generation === stored.generation &&
+    Redacted.value(state.entry.stored.tokens.accessToken) !== Redacted.value(stored.tokens.accessToken))
 
 /** The refresh token of generation `generation` was refused: the entry keeps `withoutRefreshToken`. */
 export const refreshTokenDropped = <F extends Flight>(

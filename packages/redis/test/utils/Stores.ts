@@ -7,7 +7,7 @@ import * as PlatformConfig from "@iocm/core/PlatformConfig"
 import { TokenStore } from "@iocm/redis"
 import { Tokens } from "@iocm/testing"
 import type { Scope } from "effect"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, type Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 
@@ -23,19 +23,33 @@ export const platform = (app: string = appId) =>
 export const newKey = (): Redacted.Redacted<string> => Redacted.make(randomBytes(32).toString("base64"))
 
 /** A raw `Redis` service on its own connection, for the scope. */
-export const connect = (url: string): Effect.Effect<Redis.Redis["Service"], Redis.RedisError, Scope.Scope> =>
-  Effect.map(Layer.build(TokenStore.layerConnection(url)), Context.get(Redis.Redis))
+export const connect = (
+  url: string,
+  connectWait?: Duration.Input
+): Effect.Effect<Redis.Redis["Service"], never, Scope.Scope> =>
+  Effect.map(Layer.build(TokenStore.layerConnection(url, { connectWait })), Context.get(Redis.Redis))
 
 /** A store of `app` on a connection of its own, for the scope. */
 export const open = (
   url: string,
-  options: TokenStore.StoreOptions,
+  options: TokenStore.StoreOptions & { readonly connectWait?: Duration.Input },
   app: string = appId
-): Effect.Effect<TokenStore.Service, TokenStore.StoreKeyError | Redis.RedisError, Scope.Scope> =>
+): Effect.Effect<TokenStore.Service, TokenStore.StoreKeyError, Scope.Scope> =>
   Effect.flatMap(
-    connect(url),
+    connect(url, options.connectWait),
     (redis) => TokenStore.make(options).pipe(Effect.provideService(Redis.Redis, redis), Effect.provide(platform(app)))
   )
+
+/** What `store` holds once it holds something (read every 50 ms, for 5 s at most), or undefined. */
+export const awaitStored = (store: TokenStore.Service): Effect.Effect<StoredToken | undefined> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 100; i++) {
+      const stored = yield* Effect.option(store.get)
+      if (Option.isSome(stored) && Option.isSome(stored.value)) return stored.value.value
+      yield* Effect.sleep("50 millis")
+    }
+    return undefined
+  })
 
 /** Generation `generation`, whose tokens name it: `at-SECRET-<generation>` / `rt-SECRET-<generation>`. */
 export const stored = (generation: number): StoredToken =>
