@@ -1,8 +1,10 @@
 /**
- * A faithful fake of the Huawei IoT platform's (OceanConnect) northbound authentication API:
- * login, refresh and one business endpoint, with the platform's token rules, error codes, flow
- * control and transport (HTTPS, optional mutual TLS), plus fault injection and counters for
- * tests. Use it as a `Layer` in tests and examples, or run it with `pnpm simulator`.
+ * A faithful fake of the Huawei IoT platform's (OceanConnect) northbound API: login and refresh
+ * with the platform's token rules, and the business APIs a Network Application calls most (device
+ * query, registration and deletion, device commands, subscriptions) behind the platform's
+ * authentication and flow control, with its error codes and transport (HTTPS, optional mutual
+ * TLS), plus fault injection, counters and a control API for tests. Use it as a `Layer` in tests
+ * and examples, or run it with `pnpm simulator`.
  *
  * @since 0.1.0
  */
@@ -22,12 +24,15 @@ import * as internal from "./internal/simulator.js"
 import { SimulatorError } from "./internal/simulatorError.js"
 
 /**
- * The simulated endpoints that fault injection applies to.
+ * The simulated endpoints, as fault injection and the counters name them: `login`, `refresh`, and
+ * the business resources `devices` (`dm/v1.1.0|v1.3.0|v1.4.0/devices` and `…/devices/{deviceId}`),
+ * `registration` (`reg/v1.1.0/deviceCredentials`), `commands` (`cmd/v1.4.0/deviceCommands`) and
+ * `subscriptions` (`sub/v1.2.0/subscriptions` and `…/subscriptions/{subscriptionId}`).
  *
  * @since 0.1.0
  * @category Models
  */
-export type Endpoint = "login" | "refresh" | "devices"
+export type Endpoint = "login" | "refresh" | "devices" | "registration" | "commands" | "subscriptions"
 
 /**
  * All simulated endpoints.
@@ -44,6 +49,134 @@ export const endpoints: ReadonlyArray<Endpoint> = internalEndpoints.endpoints
  * @category Models
  */
 export type CountedEndpoint = Endpoint | "other"
+
+/**
+ * Answers per endpoint and outcome. `login`, `refresh`, `devices` and `other` are always there;
+ * `registration`, `commands` and `subscriptions` appear once they have answered a request.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export type RequestCounts =
+  & Readonly<Record<"login" | "refresh" | "devices" | "other", Readonly<Record<string, number>>>>
+  & Readonly<Partial<Record<CountedEndpoint, Readonly<Record<string, number>>>>>
+
+/**
+ * What the platform lets a client get away with, as the counters name it: `loginFieldCase`, a login
+ * form field found only without regard to case (`Secret`, `APPID`); `bearerCase`, an
+ * `Authorization` scheme not spelt `Bearer` (`bearer`, as `tokenType` reads).
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export type Leniency = "loginFieldCase" | "bearerCase"
+
+/**
+ * A device's `nodeType`, as the platform reports it.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export type NodeType = "ENDPOINT" | "GATEWAY" | "UNKNOWN"
+
+/**
+ * A device's `deviceInfo.status`, as the platform reports it.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export type DeviceStatus = "ONLINE" | "OFFLINE" | "INBOX" | "ABNORMAL"
+
+/**
+ * One service of a device, with the data it last reported.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export interface DeviceService {
+  readonly serviceId: string
+  readonly serviceType?: string | undefined
+  readonly data?: Readonly<Record<string, unknown>> | undefined
+}
+
+/**
+ * A device put into an app's store by a test (`seedDevice`), as if registered and already online.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export interface DeviceSeed {
+  /** The app that owns it; default the main app. */
+  readonly appId?: string | undefined
+  /** Default: a random UUID, as the platform assigns. */
+  readonly deviceId?: string | undefined
+  /** The device's own identifier (an IMEI, a MAC address…), unique within the app. */
+  readonly nodeId: string
+  /** Default: the device's own `deviceId` (a directly connected device). */
+  readonly gatewayId?: string | undefined
+  /** Default `"ENDPOINT"`. */
+  readonly nodeType?: NodeType | undefined
+  readonly name?: string | undefined
+  readonly manufacturerId?: string | undefined
+  readonly manufacturerName?: string | undefined
+  readonly deviceType?: string | undefined
+  readonly model?: string | undefined
+  readonly protocolType?: string | undefined
+  /** Default `"ONLINE"`. */
+  readonly status?: DeviceStatus | undefined
+  readonly services?: ReadonlyArray<DeviceService> | undefined
+}
+
+/**
+ * Where a device command stands: `PENDING` (cached by the platform), `SENT` (issued to the
+ * device), `DELIVERED` (the device acknowledged it), or `EXPIRED` (its `expireTime` passed before
+ * it could be sent).
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export type CommandStatus = "PENDING" | "SENT" | "DELIVERED" | "EXPIRED"
+
+/**
+ * A device command an app sent, as a test reads it back. Times are epoch milliseconds from `Clock`.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export interface CommandSnapshot {
+  readonly commandId: string
+  readonly appId: string
+  readonly deviceId: string
+  readonly command: {
+    readonly serviceId: string
+    readonly method: string
+    readonly paras: Readonly<Record<string, unknown>> | undefined
+  }
+  /** Stored as given; the simulator sends no callback. */
+  readonly callbackUrl: string | undefined
+  /** Seconds the platform keeps the command before it expires (0: send at once). */
+  readonly expireTime: number
+  readonly maxRetransmit: number
+  readonly status: CommandStatus
+  readonly createdAt: number
+  readonly sentAt: number | undefined
+  readonly deliveredAt: number | undefined
+}
+
+/**
+ * A subscription an app made, as a test reads it back.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export interface SubscriptionSnapshot {
+  readonly subscriptionId: string
+  readonly appId: string
+  readonly notifyType: string
+  /** Stored as given; the simulator sends no notification. */
+  readonly callbackUrl: string
+  readonly ownerFlag: boolean | undefined
+}
 
 /**
  * Faults injected on one endpoint. Rates are shares of requests between 0 and 1 (`true` means 1);
@@ -139,7 +272,7 @@ export interface SimulatorOptions {
   readonly tokenLifetime?: Duration.Input | undefined
   /** Refresh-token lifetime; default 30 days. */
   readonly refreshTokenLifetime?: Duration.Input | undefined
-  /** Flow control of the business endpoint: `limit` calls per `window` per app; default 100 per 60 s. */
+  /** Flow control of the business APIs: `limit` calls per `window` per app; default 100 per 60 s. */
   readonly rateLimit?: {
     readonly limit?: number | undefined
     readonly window?: Duration.Input | undefined
@@ -158,6 +291,15 @@ export interface SimulatorOptions {
   readonly controlApi?: boolean | undefined
   /** Log one line per request (method, path, status, outcome, duration; never a token or secret); default false. */
   readonly logRequests?: boolean | undefined
+  /**
+   * How a device command moves on, on the simulator's `Clock`: `SENT` `sendAfter` its creation
+   * (default 1 second; at once when its `expireTime` is 0), then `DELIVERED` `deliverAfter` later
+   * (default 1 second). Either may be zero.
+   */
+  readonly commandDelivery?: {
+    readonly sendAfter?: Duration.Input | undefined
+    readonly deliverAfter?: Duration.Input | undefined
+  } | undefined
 }
 
 /**
@@ -182,19 +324,22 @@ export interface TokenSnapshot {
  * A snapshot of the counters. `requests[endpoint][outcome]` counts answers, where the outcome is
  * `"ok"`, the platform's `error_code` (`"100208"`, `"1010005"`, an injected `"50252"`…),
  * `"bodyTooLarge"`, or the injected fault `"reset"`, `"truncate"` or `"html"`; under `other`:
- * `"404"`, `"405"` and `"control"` (the control API).
+ * `"404"`, `"405"`, `"control"` (the control API), and the authentication answers to unknown
+ * business paths (`"100025"`, `"1010005"`, `"1010004"`).
  *
  * @since 0.1.0
  * @category Models
  */
 export interface Counters {
-  readonly requests: Readonly<Record<CountedEndpoint, Readonly<Record<string, number>>>>
+  readonly requests: RequestCounts
   /** Successful logins. */
   readonly logins: number
   /** Successful refreshes. */
   readonly refreshes: number
-  /** Successful business calls. */
+  /** Successful business calls, on every business endpoint. */
   readonly businessCalls: number
+  /** Requests that relied on the platform's leniency, per kind, whatever their answer. */
+  readonly leniency: Readonly<Record<Leniency, number>>
   /** The current token set of each app that has one still valid (access or refresh token). */
   readonly tokens: Readonly<Record<string, TokenSnapshot>>
 }
@@ -249,6 +394,18 @@ export declare namespace Simulator {
     readonly clearFaults: Effect.Effect<void>
     readonly counters: Effect.Effect<Counters>
     readonly resetCounters: Effect.Effect<void>
+    /**
+     * Puts a device into an app's store, as if registered and online, and answers its `deviceId`.
+     * Fails with `NoSuchElementError` for an unknown app, `IllegalArgumentError` for an empty
+     * `nodeId` or `deviceId`, or one the app already has.
+     */
+    readonly seedDevice: (
+      device: DeviceSeed
+    ) => Effect.Effect<string, Cause.NoSuchElementError | Cause.IllegalArgumentError>
+    /** The commands of one app, or of every app, oldest first, with their status now. */
+    readonly commands: (appId?: string) => Effect.Effect<ReadonlyArray<CommandSnapshot>>
+    /** The subscriptions of one app, or of every app, oldest first. */
+    readonly subscriptions: (appId?: string) => Effect.Effect<ReadonlyArray<SubscriptionSnapshot>>
   }
 }
 

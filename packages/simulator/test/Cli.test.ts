@@ -134,6 +134,26 @@ describe("CLI parsing", () => {
     assert.strictEqual(faults.login?.times, 2)
   })
 
+  it("faults on the business endpoints; all covers every endpoint; help and errors list them", () => {
+    const { options } = parsed([
+      "--fault",
+      "commands:error=0.5",
+      "--fault",
+      "all:html",
+      "--fault",
+      "subscriptions:times=2"
+    ])
+    const faults = options.faults!
+    assert.strictEqual(faults.commands?.errorRate, 0.5)
+    assert.strictEqual(faults.subscriptions?.times, 2)
+    assert.deepStrictEqual(Object.keys(faults).sort(), [...Simulator.endpoints].sort())
+    for (const endpoint of Simulator.endpoints) {
+      assert.strictEqual(faults[endpoint]?.html, 1, endpoint)
+      assert.include(Cli.helpText, endpoint)
+      assert.include(usageError(["--fault", "nowhere:error"]), endpoint)
+    }
+  })
+
   it("usage errors name the problem", () => {
     assert.include(usageError(["--bogus"]), "unknown argument \"--bogus\"")
     assert.include(usageError(["--port", "http"]), "--port")

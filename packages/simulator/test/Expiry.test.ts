@@ -26,6 +26,33 @@ describe("token expiry under TestClock", () => {
       assert.isFalse((yield* s.counters).tokens[demo.appId]!.accessTokenValid)
     }))
 
+  it.effect("an expired access token is refused (403/1010005) on every business path, known or not", () =>
+    Effect.gen(function*() {
+      const s = yield* Simulator.make()
+      const deviceId = yield* s.seedDevice({ nodeId: "lamp-1" })
+      const credentials = yield* W.session(s, demo)
+      const paths = [
+        "/iocm/app/dm/v1.1.0/devices",
+        W.devicePath(deviceId),
+        W.commandsPath,
+        W.subscriptionsPath,
+        "/iocm/app/nothing/here"
+      ]
+      for (const path of paths) {
+        assert.oneOf((yield* W.call(s, credentials, { path })).status, [200, 404], path)
+      }
+      yield* TestClock.adjust("1 hour")
+      for (const path of paths) {
+        assert.deepStrictEqual(W.errorOf(yield* W.call(s, credentials, { path })), {
+          status: 403,
+          body: { error_code: "1010005", error_desc: "Invalid access token or appId." }
+        }, path)
+      }
+      const command = { deviceId, command: { serviceId: "Light", method: "SWITCH" } }
+      assert.strictEqual((yield* W.call(s, credentials, { path: W.commandsPath, body: command })).status, 403)
+      assert.deepStrictEqual(yield* s.commands(), [])
+    }))
+
   it.effect("the refresh token is refused (401/100006) after 30 days", () =>
     Effect.gen(function*() {
       const s = yield* Simulator.make()

@@ -326,9 +326,17 @@ layer(SimulatorLive, { excludeTestServices: true })("simulator over HTTPS", (it)
     it.effect("unknown route: 404; wrong method on a known path: 405; both platform-style JSON", () =>
       Effect.gen(function*() {
         const s = yield* sim
-        const missing = yield* W.send(s, { path: "/iocm/app/nothing/here" })
+        const missing = yield* W.send(s, { path: "/nothing/here" })
         assert.strictEqual(missing.status, 404)
         assert.strictEqual((W.json(missing) as { error_code: string }).error_code, "404")
+        // Under /iocm/app/ the platform authenticates first (Gateway.test.ts): 401/100025 without an
+        // app key, 404 only to a call it accepts.
+        assert.strictEqual((yield* W.send(s, { path: "/iocm/app/nothing/here" })).status, 401)
+        const { accessToken } = W.tokens(yield* W.login(s, demo))
+        const unknown = yield* W.devices(s, { appKey: demo.appId, token: accessToken }, {
+          path: "/iocm/app/nothing/here"
+        })
+        assert.deepStrictEqual(W.errorOf(unknown), { status: 404, body: platformError("404", "Resource not found.") })
         const wrong = yield* W.send(s, { path: W.loginPath })
         assert.strictEqual(wrong.status, 405)
         assert.strictEqual(wrong.headers["allow"], "POST")

@@ -150,20 +150,27 @@ const proxyPage = `<html>
 </html>
 `
 
-const sampleBody = (endpoint: Endpoint): string =>
-  endpoint === "devices"
-    ? JSON.stringify({ totalCount: 0, pageNo: 0, pageSize: 10, devices: [] })
-    : JSON.stringify({
-      accessToken: randomToken(),
-      tokenType: "bearer",
-      expiresIn: 3600,
-      refreshToken: randomToken(),
-      scope: "default"
-    })
+const sampleTokens = () => ({
+  accessToken: randomToken(),
+  tokenType: "bearer",
+  expiresIn: 3600,
+  refreshToken: randomToken(),
+  scope: "default"
+})
+
+// What each endpoint answers, for a truncated copy: only its first half is ever sent.
+const samples: Record<Endpoint, () => unknown> = {
+  login: sampleTokens,
+  refresh: sampleTokens,
+  devices: () => ({ totalCount: 0, pageNo: 0, pageSize: 10, devices: [] }),
+  registration: () => ({ deviceId: randomToken(), verifyCode: "node-1", timeout: 180, psk: randomToken() }),
+  commands: () => ({ commandId: randomToken(), deviceId: randomToken(), status: "PENDING", issuedTimes: 0 }),
+  subscriptions: () => ({ subscriptionId: randomToken(), notifyType: "deviceDataChanged", callbackUrl: "https://na" })
+}
 
 // A well-framed 200 whose JSON stops in the middle, as when a proxy cuts the body.
 const truncated = (endpoint: Endpoint) => {
-  const body = sampleBody(endpoint)
+  const body = JSON.stringify(samples[endpoint]())
   return HttpServerResponse.text(body.slice(0, Math.floor(body.length / 2)), {
     status: 200,
     contentType: "application/json"

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Schema from "effect/Schema"
 import type * as Http from "node:http"
-import type { PlatformReject } from "./errors.js"
+import type { ErrorSpec, PlatformReject } from "./errors.js"
 import { reject, specs } from "./errors.js"
 
 /**
@@ -86,34 +86,54 @@ export const hasContentType = (request: HttpServerRequest.HttpServerRequest, exp
   (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase() === expected
 
 /**
- * Parses a form-urlencoded body into the first value of each wanted field.
+ * The wanted fields of a form-urlencoded body, and whether finding one took the platform's
+ * leniency (its name matched only without regard to case).
  *
  * @internal
  */
-export const formFields = (text: string, fields: ReadonlyArray<string>): Record<string, string | undefined> => {
-  const params = new URLSearchParams(text)
-  const out: Record<string, string | undefined> = {}
+export interface FormFields {
+  readonly values: Record<string, string | undefined>
+  readonly ignoredCase: boolean
+}
+
+/**
+ * Parses a form-urlencoded body into the first value of each wanted field. Like the platform,
+ * field names are matched without regard to case (`Secret`, `APPID`) when no field has the exact
+ * name.
+ *
+ * @internal
+ */
+export const formFields = (text: string, fields: ReadonlyArray<string>): FormFields => {
+  const params = Array.from(new URLSearchParams(text))
+  const values: Record<string, string | undefined> = {}
+  let ignoredCase = false
   for (const field of fields) {
-    out[field] = params.get(field) ?? undefined
+    const exact = params.find(([name]) => name === field)
+    const anyCase = exact ?? params.find(([name]) => name.toLowerCase() === field.toLowerCase())
+    values[field] = anyCase?.[1]
+    ignoredCase ||= exact === undefined && anyCase !== undefined
   }
-  return out
+  return { values, ignoredCase }
 }
 
 /**
  * Parses a JSON body: an empty body is an empty object (so its fields are "missing"); anything
- * that is not a JSON object is invalid input.
+ * that is not a JSON object is `invalid` (by default the security API's 50400).
  *
  * @internal
  */
-export const jsonObject = (text: string): Effect.Effect<Record<string, unknown>, PlatformReject> => {
+export const jsonObject = (
+  text: string,
+  invalid: ErrorSpec = specs.invalidInput
+): Effect.Effect<Record<string, unknown>, PlatformReject> => {
   if (text.trim() === "") return Effect.succeed({})
   return Effect.try({
     try: () => JSON.parse(text) as unknown,
-    catch: () => reject(specs.invalidInput)
+    catch: () => reject(invalid)
   }).pipe(
     Effect.filterOrFail(
       (u): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u),
-      () => reject(specs.invalidInput)
+      () => reject(invalid)
     )
   )
 }

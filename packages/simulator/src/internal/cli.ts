@@ -18,7 +18,7 @@ import * as Path from "node:path"
 import type { AppRegistration, Endpoint, Faults, Simulator, SimulatorOptions } from "../Simulator.js"
 import { defaultPort, demoApp } from "./defaults.js"
 import { parse as parseDuration } from "./duration.js"
-import { endpoints, isEndpoint } from "./endpoints.js"
+import { businessEndpoints, endpoints, isEndpoint } from "./endpoints.js"
 import { maxLatency } from "./faults.js"
 import { fixturesDirectory, packageVersion } from "./fixtures.js"
 import * as Launcher from "./launcher.js"
@@ -56,9 +56,10 @@ export const frozenDemoApp = { appId: "iocm-frozen-app", secret: "iocm-frozen-se
 export const helpFor = (program: string): string =>
   `${program} [flags]
 
-A fake Huawei IoT platform (OceanConnect) for tests and examples: login, refreshToken and the
-device query, with the platform's token rules, error codes, flow control and HTTPS (test-only
-certificates). Stop it with Ctrl-C or SIGTERM.
+A fake Huawei IoT platform (OceanConnect) for tests and examples: login, refreshToken, and the
+business APIs (device query, registration and deletion, device commands, subscriptions) behind
+the platform's authentication, with its token rules, error codes, flow control and HTTPS
+(test-only certificates). Stop it with Ctrl-C or SIGTERM.
 
 Flags (environment variable in brackets; flags win):
   --port <n>               port to listen on, 0 for any (IOCM_SIM_PORT)            default ${defaultPort}
@@ -79,7 +80,8 @@ Flags (environment variable in brackets; flags win):
                                                                                   default 100449
   --fault <endpoint>:<kind>[=<value>]
                            inject a fault; repeatable (IOCM_SIM_FAULTS, comma-separated).
-                           endpoint: login | refresh | devices | all
+                           endpoint: login | refresh | all, or a business one:
+                                     ${businessEndpoints.join(" | ")}
                            kind:     error[=rate]     share of 500/50252 answers (rate 0..1, default 1)
                                      reset[=rate]     connection destroyed without an answer
                                      truncate[=rate]  200 with a JSON body cut in the middle
@@ -111,6 +113,9 @@ Control API (unless --no-control), JSON:
   POST   /_simulator/apps                     body {"appId":"…","secret":"…","frozen":false}
   POST   /_simulator/apps/<appId>/freeze | /unfreeze | /revoke
   POST   /_simulator/revoke                   invalidate every token
+  POST   /_simulator/devices                  body {"nodeId":"…","appId":"…","deviceType":"…",…}
+  GET    /_simulator/commands?appId=<appId>   the commands sent, with their status now
+  GET    /_simulator/subscriptions?appId=<appId>
 
 Example:
   curl --cacert ${Path.join(fixturesDirectory, "ca.pem")} \\
@@ -163,7 +168,9 @@ const parseFault = (spec: string): Result.Result<readonly [ReadonlyArray<Endpoin
       ? [endpoint]
       : undefined
     if (targets === undefined) {
-      return yield* Result.fail(usage(`--fault ${spec}: unknown endpoint "${endpoint}" (login, refresh, devices, all)`))
+      return yield* Result.fail(
+        usage(`--fault ${spec}: unknown endpoint "${endpoint}" (${endpoints.join(", ")}, all)`)
+      )
     }
     switch (kind) {
       case "error":

@@ -1,11 +1,12 @@
 /**
  * The control API under `/_simulator`, for tests and operators: counters, faults, apps and
- * tokens. Plain JSON, counted under `other`, and it never reveals a token or a secret.
+ * tokens, seeded devices, the commands and subscriptions apps made. Plain JSON, counted under
+ * `other`, and it never reveals a token or a secret.
  *
  * @internal
  */
 import * as Wire from "@iocm/core/Wire"
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
@@ -37,6 +38,9 @@ export type Control = Pick<
   | "clearFaults"
   | "counters"
   | "resetCounters"
+  | "seedDevice"
+  | "commands"
+  | "subscriptions"
 >
 
 /**
@@ -72,6 +76,31 @@ const AppJson = Schema.Struct({
 
 const decodeApp = Schema.decodeUnknownExit(AppJson)
 
+const OptionalParameter = Schema.optional(Parameter)
+
+const DeviceSeedJson = Schema.Struct({
+  appId: OptionalParameter,
+  deviceId: OptionalParameter,
+  nodeId: Parameter,
+  gatewayId: OptionalParameter,
+  nodeType: Schema.optional(Schema.Literals(["ENDPOINT", "GATEWAY", "UNKNOWN"])),
+  name: OptionalParameter,
+  manufacturerId: OptionalParameter,
+  manufacturerName: OptionalParameter,
+  deviceType: OptionalParameter,
+  model: OptionalParameter,
+  protocolType: OptionalParameter,
+  status: Schema.optional(Schema.Literals(["ONLINE", "OFFLINE", "INBOX", "ABNORMAL"])),
+  services: Schema.optional(Schema.Array(Schema.Struct({
+    serviceId: Parameter,
+    serviceType: OptionalParameter,
+    data: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
+  })))
+})
+
+/** A seeded device: no unknown key (a misspelt one would be silently ignored). */
+const decodeDeviceSeed = Schema.decodeUnknownExit(DeviceSeedJson, { onExcessProperty: "error" })
+
 const noContent = () => HttpServerResponse.empty({ status: 204 })
 
 /** `handler` as a control route: its answer, or its rejection in the platform's error body. */
@@ -93,6 +122,7 @@ const countersJson = (counters: Counters) => ({
   logins: counters.logins,
   refreshes: counters.refreshes,
   businessCalls: counters.businessCalls,
+  leniency: counters.leniency,
   tokens: Object.fromEntries(
     Object.entries(counters.tokens).map(([appId, t]) => [appId, {
       issuedAt: t.issuedAt,
@@ -150,12 +180,39 @@ const appAction = (action: (appId: string) => Effect.Effect<void, Cause.NoSuchEl
     return noContent()
   })
 
+const seedDevice = (control: Control, maxBodySize: number) =>
+  Effect.gen(function*() {
+    const json = yield* jsonBody(maxBodySize)
+    const seed = yield* decodeDeviceSeed(json).pipe(Effect.mapError(() => reject(specs.invalidInput)))
+    const deviceId = yield* control.seedDevice(seed).pipe(
+      Effect.mapError((error) =>
+        Cause.isNoSuchElementError(error)
+          ? reject({ ...specs.notFound, description: `No app ${seed.appId}.` })
+          : reject({ ...specs.invalidInput, description: error.message })
+      )
+    )
+    return HttpServerResponse.jsonUnsafe({ deviceId }, { status: 201 })
+  })
+
+/** The `appId` query parameter, when there is exactly one. */
+const appIdParam = Effect.map(HttpServerRequest.ParsedSearchParams, (params) => {
+  const appId = params["appId"]
+  return typeof appId === "string" && appId !== "" ? appId : undefined
+})
+
 const revokeApp = (control: Control) =>
   Effect.gen(function*() {
     const appId = (yield* HttpRouter.params)["appId"] ?? ""
     yield* control.revokeTokens(appId)
     return noContent()
   })
+
+/** What `read` gives for the app of the `appId` parameter (every app without it), as `{ [name]: [...] }`. */
+const listing = <A, E>(name: string, read: (appId: string | undefined) => Effect.Effect<ReadonlyArray<A>, E>) =>
+  appIdParam.pipe(
+    Effect.flatMap(read),
+    Effect.map((items) => HttpServerResponse.jsonUnsafe({ [name]: items }))
+  )
 
 /**
  * The control API's routes, relative to `controlPrefix`, built once.
@@ -175,5 +232,8 @@ export const routes = (control: Control, maxBodySize: number): ReadonlyArray<Htt
   HttpRouter.route("POST", "/apps/:appId/freeze", answering(appAction(control.freezeApp))),
   HttpRouter.route("POST", "/apps/:appId/unfreeze", answering(appAction(control.unfreezeApp))),
   HttpRouter.route("POST", "/apps/:appId/revoke", answering(revokeApp(control))),
-  HttpRouter.route("POST", "/revoke", answering(Effect.map(control.revokeTokens(), noContent)))
+  HttpRouter.route("POST", "/revoke", answering(Effect.map(control.revokeTokens(), noContent))),
+  HttpRouter.route("POST", "/devices", answering(seedDevice(control, maxBodySize))),
+  HttpRouter.route("GET", "/commands", answering(listing("commands", control.commands))),
+  HttpRouter.route("GET", "/subscriptions", answering(listing("subscriptions", control.subscriptions)))
 ]

@@ -6,11 +6,30 @@
 import type { Endpoint } from "../Simulator.js"
 
 /**
+ * The endpoints behind the platform's authentication: every one but login and refresh.
+ *
+ * @internal
+ */
+export type BusinessEndpoint = Exclude<Endpoint, "login" | "refresh">
+
+/**
+ * The business endpoints.
+ *
+ * @internal
+ */
+export const businessEndpoints: ReadonlyArray<BusinessEndpoint> = [
+  "devices",
+  "registration",
+  "commands",
+  "subscriptions"
+]
+
+/**
  * All simulated endpoints.
  *
  * @internal
  */
-export const endpoints: ReadonlyArray<Endpoint> = ["login", "refresh", "devices"]
+export const endpoints: ReadonlyArray<Endpoint> = ["login", "refresh", ...businessEndpoints]
 
 /**
  * Whether `name` is one of the simulated endpoints.

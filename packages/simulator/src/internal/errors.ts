@@ -25,6 +25,14 @@ export const specs = {
   missingAppKey: { status: 401, code: "100025", description: "AppId for auth not exist." },
   invalidToken: { status: 403, code: "1010005", description: "Invalid access token or appId." },
   throttled: { status: 403, code: "1010004", description: "app throttle exceed." },
+  // The business APIs' answers to bad input (README: which of these are guesses).
+  badRequest: { status: 400, code: "100022", description: "The input is invalid." },
+  appNotAuthorized: { status: 403, code: "100217", description: "The application hasn't been authorized." },
+  deviceNotFound: { status: 404, code: "100403", description: "The device is not existed." },
+  deviceDataNotFound: { status: 404, code: "100418", description: "The deviceData is not existed." },
+  deviceBound: { status: 400, code: "100416", description: "The device has already been bound." },
+  illegalCallbackUrl: { status: 400, code: "100222", description: "The request callbackurl is illegal." },
+  subscriptionNotFound: { status: 404, code: "100225", description: "The resource is not found." },
   // The platform documents no body for these two; the simulator answers in the same style.
   notFound: { status: 404, code: "404", description: "Resource not found." },
   methodNotAllowed: { status: 405, code: "405", description: "Method not allowed." }

@@ -13,9 +13,9 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
 import * as Crypto from "node:crypto"
-import type { ErrorSpec } from "./errors.js"
-import { reject, specs } from "./errors.js"
-import type { PlatformReject } from "./errors.js"
+import type { ErrorSpec, PlatformReject } from "./errors.js"
+import { specs } from "./errors.js"
+import * as Transitions from "./transition.js"
 
 /** @internal */
 export interface App {
@@ -82,6 +82,7 @@ export interface Platform {
   readonly setFrozen: (appId: string, frozen: boolean) => Effect.Effect<boolean>
   readonly revoke: (appId: string) => Effect.Effect<void>
   readonly revokeAll: Effect.Effect<void>
+  readonly isRegistered: (appId: string) => Effect.Effect<boolean>
   /** Token sets whose access or refresh token is still valid now. */
   readonly sessions: Effect.Effect<ReadonlyArray<Session>>
 }
@@ -123,7 +124,7 @@ const withMap = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K,
 const lookup = <V>(map: HashMap.HashMap<string, V>, key: string): V | undefined =>
   Option.getOrUndefined(HashMap.get(map, key))
 
-type Transition<A> = readonly [Result.Result<A, ErrorSpec>, State]
+type Transition<A> = Transitions.Transition<State, A>
 
 const authenticate = (
   state: State,
@@ -259,16 +260,7 @@ const newTokens: Effect.Effect<Tokens> = Effect.sync(() => ({
 export const make = (settings: Settings, apps: Iterable<App>): Effect.Effect<Platform> =>
   Effect.gen(function*() {
     const ref = yield* Ref.make(initialState(apps))
-
-    const run = <A>(f: (state: State, now: number) => Transition<A>) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const result = yield* Ref.modify(ref, (state) => f(state, now))
-        return yield* Result.match(result, {
-          onFailure: (spec) => Effect.fail(reject(spec)),
-          onSuccess: Effect.succeed
-        })
-      })
+    const run = <A>(f: (state: State, now: number) => Transition<A>) => Transitions.run(ref, f)
 
     const platform: Platform = {
       login: (appId, secret) =>
@@ -298,6 +290,7 @@ export const make = (settings: Settings, apps: Iterable<App>): Effect.Effect<Pla
         }),
       revoke: (appId) => Ref.update(ref, (state) => ({ ...state, sessions: HashMap.remove(state.sessions, appId) })),
       revokeAll: Ref.update(ref, (state) => ({ ...state, sessions: HashMap.empty() })),
+      isRegistered: (appId) => Effect.map(Ref.get(ref), (state) => state.apps.has(appId)),
       sessions: Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const state = yield* Ref.get(ref)

@@ -1,6 +1,7 @@
 /**
- * The platform's routes: login, refresh and the device query, each behind its injected faults,
- * answering the platform's way (`answers.ts`) whatever happens inside.
+ * The platform's security API: login and refresh, each behind its injected faults, answering the
+ * platform's way (`answers.ts`) whatever happens inside. `answering` is also how the business
+ * APIs (`gateway.ts`) answer.
  *
  * @internal
  */
@@ -10,10 +11,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
-import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { Endpoint } from "../Simulator.js"
 import * as Answers from "./answers.js"
 import * as Body from "./body.js"
+import type { CounterRegistry } from "./counters.js"
 import type { PlatformReject } from "./errors.js"
 import { reject, specs } from "./errors.js"
 import type { FaultRegistry } from "./faults.js"
@@ -26,26 +28,22 @@ import type { Platform } from "./platform.js"
  */
 export interface PlatformRouteSettings {
   readonly maxBodySize: number
-  readonly appKeyHeader: string
-  readonly businessErrorKeys: Answers.ErrorKeys
 }
 
 /**
- * What the platform's routes need: the platform's state, the faults to inject, the options.
+ * What the platform's routes need: the platform's state, the faults to inject, the counters (of
+ * the leniency a login relied on), the options.
  *
  * @internal
  */
 export interface PlatformRouteDeps {
   readonly platform: Platform
   readonly faults: FaultRegistry
+  readonly counters: CounterRegistry
   readonly settings: PlatformRouteSettings
 }
 
-type Handler = Effect.Effect<
-  HttpServerResponse.HttpServerResponse,
-  PlatformReject,
-  HttpServerRequest.HttpServerRequest | HttpServerRequest.ParsedSearchParams
->
+type Handler = Effect.Effect<HttpServerResponse.HttpServerResponse, PlatformReject, HttpServerRequest.HttpServerRequest>
 
 const loginFields = ["appId", "secret"] as const
 
@@ -58,13 +56,19 @@ const validateRefresh = Body.validator(
   Wire.maxParameterLength
 )
 
-const login = ({ platform, settings }: PlatformRouteDeps): Handler =>
+const login = ({ counters, platform, settings }: PlatformRouteDeps): Handler =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const text = yield* Body.readText(request, settings.maxBodySize)
     // Like a servlet's form parameters: a body of any other type carries no field, so 102202.
-    const form = Body.hasContentType(request, "application/x-www-form-urlencoded") ? text : ""
-    const input = yield* validateLogin(Body.formFields(form, loginFields))
+    const form = Body.formFields(
+      Body.hasContentType(request, "application/x-www-form-urlencoded") ? text : "",
+      loginFields
+    )
+    if (form.ignoredCase) {
+      yield* counters.recordLeniency("loginFieldCase")
+    }
+    const input = yield* validateLogin(form.values)
     return Answers.tokens(yield* platform.login(input.appId, input.secret))
   })
 
@@ -79,41 +83,19 @@ const refresh = ({ platform, settings }: PlatformRouteDeps): Handler =>
     return Answers.tokens(yield* platform.refresh(input.appId, input.secret, input.refreshToken))
   })
 
-const intParam = (value: string | ReadonlyArray<string> | undefined, fallback: number): number => {
-  const n = Number(typeof value === "string" ? value : fallback)
-  return Number.isSafeInteger(n) && n >= 0 ? n : fallback
-}
-
-const bearerToken = (authorization: string | undefined): string | undefined =>
-  /^bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]
-
-const devices = ({ platform, settings }: PlatformRouteDeps): Handler =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const appKey = request.headers[settings.appKeyHeader.toLowerCase()]
-    if (appKey === undefined || appKey === "") {
-      return yield* reject(specs.missingAppKey)
-    }
-    const accessToken = bearerToken(request.headers["authorization"])
-    if (accessToken === undefined) {
-      return yield* reject(specs.invalidToken)
-    }
-    yield* platform.authorize(appKey, accessToken)
-    const search = yield* HttpServerRequest.ParsedSearchParams
-    return HttpServerResponse.jsonUnsafe({
-      totalCount: 0,
-      pageNo: intParam(search["pageNo"], 0),
-      pageSize: intParam(search["pageSize"], 10),
-      devices: []
-    })
-  })
-
 /**
- * `handler` as `endpoint`'s route: its injected faults first, then the platform's answer, a
+ * `handler` as `endpoint`'s answer: its injected faults first, then the platform's answer, a
  * rejection in the platform's error body (with `keys`), a defect as 500/50252.
+ *
+ * @internal
  */
-const answering = (faults: FaultRegistry, endpoint: Endpoint, keys: Answers.ErrorKeys, handler: Handler) => {
-  // Built once per route, not per request.
+export const answering = <R>(
+  faults: FaultRegistry,
+  endpoint: Endpoint,
+  keys: Answers.ErrorKeys,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, PlatformReject, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> => {
+  // Built once per call: once per route for the security API.
   const handled = handler.pipe(
     Effect.map((response) => Answers.ok(endpoint, response)),
     Effect.catchTag("PlatformReject", (rejection) => Effect.succeed(Answers.rejected(endpoint, rejection, keys))),
@@ -133,27 +115,21 @@ const answering = (faults: FaultRegistry, endpoint: Endpoint, keys: Answers.Erro
 }
 
 /**
- * The method each platform path takes: a request with another gets 405.
+ * The method each security-API path takes: a request with another gets 405.
  *
  * @internal
  */
 export const methods: ReadonlyMap<string, string> = new Map([
   [Wire.loginPath, "POST"],
-  [Wire.refreshPath, "POST"],
-  [Wire.devicesPath, "GET"]
+  [Wire.refreshPath, "POST"]
 ])
 
 /**
- * The platform's routes, built once.
+ * The security API's routes, built once.
  *
  * @internal
  */
 export const routes = (deps: PlatformRouteDeps): ReadonlyArray<HttpRouter.Route> => [
   HttpRouter.route("POST", Wire.loginPath, answering(deps.faults, "login", "error_code", login(deps))),
-  HttpRouter.route("POST", Wire.refreshPath, answering(deps.faults, "refresh", "error_code", refresh(deps))),
-  HttpRouter.route(
-    "GET",
-    Wire.devicesPath,
-    answering(deps.faults, "devices", deps.settings.businessErrorKeys, devices(deps))
-  )
+  HttpRouter.route("POST", Wire.refreshPath, answering(deps.faults, "refresh", "error_code", refresh(deps)))
 ]

@@ -1,7 +1,8 @@
 /**
- * The simulator's HTTP app: the platform's routes and the control API on exact paths, the
- * platform-style answers for unknown routes and defects around them, and one middleware that
- * counts and logs every request.
+ * The simulator's HTTP app: business calls (every `/iocm/app/` or `/iodm/app/` path outside the
+ * security API) to the gateway, which authenticates before it routes; the security API and the
+ * control API on exact paths; the platform-style answers for unknown routes and defects around
+ * them; and one middleware that counts and logs every request.
  *
  * @internal
  */
@@ -17,18 +18,23 @@ import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Answers from "./answers.js"
+import type * as AppStore from "./appStore.js"
+import * as BusinessRoutes from "./businessRoutes.js"
 import * as ControlRoutes from "./controlRoutes.js"
 import type { CounterRegistry } from "./counters.js"
 import type { FaultRegistry } from "./faults.js"
+import * as Gateway from "./gateway.js"
 import type { Platform } from "./platform.js"
 import * as PlatformRoutes from "./platformRoutes.js"
+import { pathOf } from "./requestTarget.js"
 
 /**
  * The options the HTTP app reads.
  *
  * @internal
  */
-export interface RouterSettings extends PlatformRoutes.PlatformRouteSettings {
+export interface RouterSettings extends PlatformRoutes.PlatformRouteSettings, Gateway.GatewaySettings {
+  readonly delivery: AppStore.Delivery
   readonly controlApi: boolean
   readonly logRequests: boolean
 }
@@ -40,6 +46,7 @@ export interface RouterSettings extends PlatformRoutes.PlatformRouteSettings {
  */
 export interface RouterDeps {
   readonly platform: Platform
+  readonly store: AppStore.Store
   readonly faults: FaultRegistry
   readonly counters: CounterRegistry
   readonly control: ControlRoutes.Control
@@ -65,14 +72,7 @@ const routerConfig: Partial<FindMyWay.RouterConfig> = {
   ignoreDuplicateSlashes: false
 }
 
-/** The request target as the client sent it, without its query (`request.url` drops an absolute form's origin). */
-const pathOf = (request: HttpServerRequest.HttpServerRequest): string => {
-  const url = NodeHttpServerRequest.toIncomingMessage(request).url ?? ""
-  const q = url.indexOf("?")
-  return q === -1 ? url : url.slice(0, q)
-}
-
-/** 405 on a platform path with another method, 404 anywhere else. */
+/** 405 on a security-API path with another method, 404 anywhere else. */
 const unknownRoute = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
   const allow = PlatformRoutes.methods.get(pathOf(request))
   return allow === undefined ? Answers.notFound() : Answers.methodNotAllowed(allow)
@@ -117,8 +117,8 @@ const countedAndLogged = (counters: CounterRegistry, logRequests: boolean) => (a
     return response
   })
 
-const routes = ({ control, faults, platform, settings }: RouterDeps) => {
-  const platformRoutes = HttpRouter.addAll(PlatformRoutes.routes({ platform, faults, settings }))
+const routes = ({ control, counters, faults, platform, settings }: RouterDeps) => {
+  const platformRoutes = HttpRouter.addAll(PlatformRoutes.routes({ platform, faults, counters, settings }))
   return settings.controlApi
     ? Layer.merge(
       platformRoutes,
@@ -127,6 +127,16 @@ const routes = ({ control, faults, platform, settings }: RouterDeps) => {
     : platformRoutes
 }
 
+/** The gateway of the business calls, over the business routes built once. */
+const gateway = ({ counters, faults, platform, settings, store }: RouterDeps) =>
+  Gateway.make({
+    platform,
+    faults,
+    counters,
+    routes: BusinessRoutes.routes({ store, maxBodySize: settings.maxBodySize, delivery: settings.delivery }),
+    settings
+  })
+
 /**
  * Builds the HTTP app once, in the given scope. It fails only when interrupted.
  *
@@ -134,6 +144,13 @@ const routes = ({ control, faults, platform, settings }: RouterDeps) => {
  */
 export const make = (deps: RouterDeps): Effect.Effect<App, never, Scope.Scope> =>
   HttpRouter.toHttpEffect(routes(deps)).pipe(
-    Effect.map((app) => countedAndLogged(deps.counters, deps.settings.logRequests)(withFallbacks(app))),
+    Effect.map((routed) => {
+      const business = gateway(deps)
+      const app: App = Effect.flatMap(
+        HttpServerRequest.HttpServerRequest,
+        (request) => Gateway.isBusinessPath(pathOf(request)) ? business : routed
+      )
+      return countedAndLogged(deps.counters, deps.settings.logRequests)(withFallbacks(app))
+    }),
     Effect.provideService(HttpRouter.RouterConfig, routerConfig)
   )

@@ -13,6 +13,7 @@ import * as HttpMiddleware from "effect/http/HttpMiddleware"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Https from "node:https"
@@ -22,16 +23,18 @@ import type {
   AppCredentials,
   AppRegistration,
   Counters,
+  DeviceSeed,
   Protocol,
   Simulator,
   SimulatorOptions,
   TokenSnapshot
 } from "../Simulator.js"
+import * as AppStore from "./appStore.js"
 import type { Control } from "./controlRoutes.js"
 import * as CounterRegistry from "./counters.js"
 import { defaultMaxBodySize, demoApp } from "./defaults.js"
 import { decode as decodeDuration } from "./duration.js"
-import { endpoints } from "./endpoints.js"
+import { businessEndpoints, endpoints } from "./endpoints.js"
 import * as FaultRegistry from "./faults.js"
 import { fixturesDirectory } from "./fixtures.js"
 import * as Platform from "./platform.js"
@@ -84,20 +87,40 @@ const loadTls = (options: SimulatorOptions): Effect.Effect<TlsMaterial, Simulato
 
 const invalid = (description: string) => new SimulatorError({ reason: "Options", description })
 
+/** A duration option in milliseconds: finite, and positive unless `zero` is allowed. */
 const durationOption = (
   name: string,
   input: Duration.Input | undefined,
-  fallback: Duration.Duration
+  fallback: Duration.Duration,
+  smallest: "positive" | "zero" = "positive"
 ): Effect.Effect<number, SimulatorError> => {
   if (input === undefined) return Effect.succeed(Duration.toMillis(fallback))
   return Option.match(decodeDuration(input), {
     onNone: () => Effect.fail(invalid(`${name} is not a valid duration`)),
     onSome: (d) =>
-      Duration.toMillis(d) > 0 && Duration.isFinite(d)
+      (smallest === "zero" || Duration.toMillis(d) > 0) && Duration.isFinite(d)
         ? Effect.succeed(Duration.toMillis(d))
-        : Effect.fail(invalid(`${name} must be a positive, finite duration`))
+        : Effect.fail(
+          invalid(`${name} must be a ${smallest === "zero" ? "non-negative" : "positive"}, finite duration`)
+        )
   })
 }
+
+const deliveryOption = (options: SimulatorOptions): Effect.Effect<AppStore.Delivery, SimulatorError> =>
+  Effect.all({
+    sendAfterMillis: durationOption(
+      "commandDelivery.sendAfter",
+      options.commandDelivery?.sendAfter,
+      Duration.seconds(1),
+      "zero"
+    ),
+    deliverAfterMillis: durationOption(
+      "commandDelivery.deliverAfter",
+      options.commandDelivery?.deliverAfter,
+      Duration.seconds(1),
+      "zero"
+    )
+  })
 
 const toApp = (registration: AppRegistration): Platform.App => ({
   appId: registration.appId,
@@ -126,6 +149,34 @@ const answerContinue = (server: Http.Server, maxBodySize: number): void => {
     server.emit("request", request, response)
   })
 }
+
+/**
+ * Puts a test's device into `appId`'s store: a registered app, a non-empty `nodeId` (and
+ * `deviceId`, when given) that the app has no device with yet.
+ */
+const seedDevice = (
+  platform: Platform.Platform,
+  store: AppStore.Store,
+  appId: string,
+  seed: DeviceSeed
+): Effect.Effect<string, Cause.NoSuchElementError | Cause.IllegalArgumentError> =>
+  Effect.gen(function*() {
+    if (!(yield* platform.isRegistered(appId))) {
+      return yield* Effect.fail(new Cause.NoSuchElementError(`No app ${appId}`))
+    }
+    if (seed.nodeId === "" || seed.deviceId === "") {
+      return yield* Effect.fail(new Cause.IllegalArgumentError("A device's nodeId and deviceId must not be empty"))
+    }
+    const deviceId = seed.deviceId ?? Crypto.randomUUID()
+    const added = yield* store.modify((state, now) =>
+      AppStore.addDevice(state, appId, AppStore.newDevice({ ...seed, deviceId, status: seed.status ?? "ONLINE" }, now))
+    ).pipe(
+      Effect.mapError(() =>
+        new Cause.IllegalArgumentError(`App ${appId} already has a device ${deviceId} or with nodeId ${seed.nodeId}`)
+      )
+    )
+    return added.deviceId
+  })
 
 /** @internal */
 export const make = (
@@ -161,11 +212,13 @@ export const make = (
       rateWindowMillis: yield* durationOption("rateLimit.window", options.rateLimit?.window, Duration.seconds(60)),
       frozenCode: options.frozenCode ?? "100449"
     }
+    const delivery = yield* deliveryOption(options)
     const main = toApp(options.app ?? demoApp)
     if (main.appId === "") return yield* invalid("the app's appId must not be empty")
     const tls = yield* loadTls(options)
 
     const platform = yield* Platform.make(settings, [main, ...(options.apps ?? []).map(toApp)])
+    const store = yield* AppStore.make
     const faults = yield* FaultRegistry.make(options.faults ?? {})
     const counters = yield* CounterRegistry.make
 
@@ -205,21 +258,33 @@ export const make = (
           requests: table,
           logins: table.login["ok"] ?? 0,
           refreshes: table.refresh["ok"] ?? 0,
-          businessCalls: table.devices["ok"] ?? 0,
+          businessCalls: businessEndpoints.reduce((sum, endpoint) => sum + (table[endpoint]?.["ok"] ?? 0), 0),
+          leniency: yield* counters.leniency,
           tokens
         }
         return counted
       }),
-      resetCounters: counters.reset
+      resetCounters: counters.reset,
+      seedDevice: (seed) => seedDevice(platform, store, seed.appId ?? main.appId, seed),
+      commands: (appId) =>
+        store.read((state, now) =>
+          AppStore.commandsOf(state, appId).map((command) => ({
+            ...command,
+            ...AppStore.commandProgress(command, now, delivery)
+          }))
+        ),
+      subscriptions: (appId) => store.read((state) => AppStore.subscriptionsOf(state, appId))
     }
 
     const app = yield* Router.make({
       platform,
+      store,
       faults,
       counters,
       control,
       settings: {
         maxBodySize,
+        delivery,
         appKeyHeader: options.appKeyHeader ?? "app_key",
         businessErrorKeys: options.businessErrorKeys ?? "error_code",
         controlApi: options.controlApi ?? true,

@@ -158,3 +158,48 @@ export const devices = (
 export const json = (response: Response): unknown => JSON.parse(response.text)
 export const tokens = (response: Response): Tokens.TokenBody => JSON.parse(response.text) as Tokens.TokenBody
 export const errorOf = (response: Response) => ({ status: response.status, body: json(response) })
+
+export const registrationPath = "/iocm/app/reg/v1.1.0/deviceCredentials"
+export const commandsPath = "/iocm/app/cmd/v1.4.0/deviceCommands"
+export const subscriptionsPath = "/iocm/app/sub/v1.2.0/subscriptions"
+export const devicePath = (deviceId: string, version = "v1.4.0") =>
+  `/iocm/app/dm/${version}/devices/${encodeURIComponent(deviceId)}`
+
+/** An app's credentials on business calls. */
+export interface Credentials {
+  readonly appKey?: string | undefined
+  readonly token?: string | undefined
+  /** The `Authorization` scheme; default `Bearer`. */
+  readonly scheme?: string | undefined
+}
+
+/**
+ * A business call: `method` (default GET, POST with a body) on `path`, with `app_key` and
+ * `Authorization: <scheme> <token>` (each left out when undefined) and a JSON body when given.
+ */
+export const call = (
+  target: Target,
+  credentials: Credentials,
+  request: { readonly method?: string; readonly path: string; readonly body?: unknown }
+) =>
+  send(target, {
+    path: request.path,
+    headers: {
+      ...(credentials.appKey === undefined ? {} : { app_key: credentials.appKey }),
+      ...(credentials.token === undefined ? {} : {
+        authorization: `${credentials.scheme ?? "Bearer"} ${credentials.token}`
+      }),
+      ...(request.body === undefined ? {} : { "content-type": "application/json" })
+    },
+    ...(request.method === undefined ? {} : { method: request.method }),
+    ...(request.body === undefined
+      ? {}
+      : { body: typeof request.body === "string" ? request.body : JSON.stringify(request.body) })
+  })
+
+/** Logs `app` in and answers its credentials for business calls. */
+export const session = (target: Target, app: { readonly appId: string; readonly secret: string }) =>
+  Effect.map(
+    login(target, app),
+    (response): Credentials => ({ appKey: app.appId, token: tokens(response).accessToken })
+  )
