@@ -203,3 +203,18 @@ export const fullGc: Effect.Effect<void> = Effect.sync(() => {
   gc()
   gc()
 })
+
+/** The row of a figure that could not run here (e.g. `redis-server` is not installed): reported, not judged. */
+export const skipped = (
+  row: Pick<FigureResult, "name" | "unit" | "ratioDefinition" | "target">,
+  why: string
+): FigureResult => ({
+  ...row,
+  ours: 0,
+  baseline: 0,
+  ratio: 0,
+  measured: `skipped: ${why}`,
+  pass: null,
+  rounds: 0,
+  details: {}
+})

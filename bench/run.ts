@@ -8,6 +8,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Url from "node:url"
+import { figure as fleetFlight } from "./figures/fleetFlight.js"
 import { figure as fleetHotPath } from "./figures/fleetHotPath.js"
 import { figure as herd } from "./figures/herd.js"
 import { figure as hotPath } from "./figures/hotPath.js"
@@ -32,7 +33,8 @@ const figures: ReadonlyArray<Figure<Servers>> = [
   signedCalls,
   refreshCost,
   simulator,
-  fleetHotPath
+  fleetHotPath,
+  fleetFlight
 ]
 
 const argValue = (name: string): string | undefined => {

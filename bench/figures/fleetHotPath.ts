@@ -15,32 +15,25 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { randomBytes } from "node:crypto"
 import type { Figure, FigureResult } from "../harness.js"
-import { compare, progress, round, samples } from "../harness.js"
+import { compare, progress, round, samples, skipped } from "../harness.js"
 import { makeFakeAuth, quiet } from "../support.js"
 import { syncOps } from "./hotPath.js"
 
 const K = 1_000_000
 
-const target = "ratio ≥ 0.95"
+const row = {
+  name: "fleet hot path",
+  unit: "ops/s",
+  ratioDefinition: "ours / baseline ops/s (get on the Redis store vs on the memory store)",
+  target: "ratio ≥ 0.95"
+}
 
 export const figure: Figure = {
   id: "fleet-hot-path",
   run: Effect.suspend(() =>
     RedisServer.serverAvailable()
       ? Effect.scoped(measure)
-      : Effect.succeed<FigureResult>({
-        name: "fleet hot path",
-        ours: 0,
-        baseline: 0,
-        unit: "ops/s",
-        ratioDefinition: "ours / baseline ops/s (get on the Redis store vs on the memory store)",
-        ratio: 0,
-        target,
-        measured: "skipped: redis-server is not installed",
-        pass: null,
-        rounds: 0,
-        details: {}
-      })
+      : Effect.succeed(skipped(row, "redis-server is not installed"))
   )
 }
 
@@ -75,13 +68,10 @@ const measure = Effect.gen(function*() {
   })
   const ratio = comparison.ratioMedian
   const result: FigureResult = {
-    name: "fleet hot path",
+    ...row,
     ours: round(comparison.oursMedian),
     baseline: round(comparison.baselineMedian),
-    unit: "ops/s",
-    ratioDefinition: "ours / baseline ops/s (get on the Redis store vs on the memory store)",
     ratio: round(ratio, 3),
-    target,
     pass: ratio >= 0.95,
     rounds: comparison.ours.length,
     details: { loop: `JS loop of ${K} yield* inside one Effect.gen, run with Effect.runSync`, ...samples(comparison) }
