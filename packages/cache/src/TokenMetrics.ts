@@ -47,8 +47,20 @@ export const refreshDuration: Metric.Histogram<number> = Metric.histogram("iocm_
 })
 
 /**
+ * When the access token in force expires, in seconds since the epoch: set whenever a token is
+ * obtained or adopted. Unlike `secondsToExpiry` it cannot go stale — alert on
+ * `iocm_token_expiry_timestamp_seconds - time() < 60` — and a service whose attempts fail keeps the
+ * expiry of the token it still serves.
+ *
+ * @since 0.2.0
+ * @category Metrics
+ */
+export const expiryTimestamp: Metric.Gauge<number> = Metric.gauge("iocm_token_expiry_timestamp_seconds")
+
+/**
  * Seconds until the current access token expires, set at every change and every wake-up of the
- * background fiber.
+ * background fiber: a snapshot, stale between two of them (during an outage it reads the time left
+ * when the worker last woke); prefer `expiryTimestamp`.
  *
  * @since 0.1.0
  * @category Metrics

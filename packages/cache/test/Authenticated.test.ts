@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { PlatformConfig, Wire } from "@iocm/core"
 import { FakeAuth, Logs, Spans, TestServer } from "@iocm/testing"
-import { Effect, Layer, Redacted, References, Stream } from "effect"
+import { Effect, Layer, Option, Redacted, References, Stream } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import * as Authenticated from "../src/internal/authenticated.js"
 import * as TokenService from "../src/TokenService.js"
@@ -172,6 +172,29 @@ describe("TokenService.authenticated", () => {
       assert.strictEqual(server.requests.length, 4)
       assert.strictEqual(fake.refreshes(), 1)
     }).pipe(Effect.provide(live)))
+
+  it.live("a token flight links to the span of the call that needed it; the replay is a child of the business call's span", () => {
+    const capture = Spans.capture()
+    return Effect.gen(function*() {
+      const { client, revoke } = yield* setup()
+      yield* client.get(devices).pipe(Effect.withSpan("list devices"))
+      revoke()
+      yield* client.get(devices).pipe(Effect.withSpan("list devices again"))
+      const named = (name: string) => capture.spans.filter((span) => span.name === name)
+      const [first] = named("list devices")
+      const [again] = named("list devices again")
+      const [cold, refused] = named("iocm.token.flight")
+      assert.strictEqual(cold?.attributes.get("reason"), "cold")
+      assert.strictEqual(cold?.links[0]?.span, first?.span, "the cold flight links to the first call")
+      assert.isTrue(Option.isNone(cold!.parent), "a flight is a root span")
+      assert.strictEqual(refused?.attributes.get("reason"), "1010005")
+      assert.strictEqual(refused?.links[0]?.span, again?.span, "the flight after 1010005 links to the refused call")
+      const [replay] = named("iocm.token.replay")
+      assert.strictEqual(Option.getOrUndefined(replay!.parent), again?.span)
+      const [login] = named("iocm.token.login")
+      assert.strictEqual(Option.getOrUndefined(login!.parent), cold?.span)
+    }).pipe(Effect.provide(TestServer.layerClient), Effect.withTracer(capture.tracer))
+  })
 
   it.live("redacts Authorization in spans and logs; refresh and replay spans carry the reason", () => {
     const capture = Spans.capture()

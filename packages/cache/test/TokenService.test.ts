@@ -749,10 +749,24 @@ describe("TokenService observability", () => {
           span.attributes.get("outcome")
         ]),
         [
+          ["iocm.token.flight", "cold", undefined],
           ["iocm.token.login", "cold", "success"],
+          ["iocm.token.flight", "proactive", undefined],
           ["iocm.token.refresh", "proactive", "TransportError"],
+          ["iocm.token.flight", "proactive", undefined],
           ["iocm.token.refresh", "proactive", "success"]
         ]
+      )
+      // Each request is a child of its flight; a flight is a root span.
+      const flights = capture.spans.filter((span) => span.name === "iocm.token.flight")
+      const requests = capture.spans.filter((span) => /^iocm\.token\.(login|refresh)$/.test(span.name))
+      requests.forEach((request, i) => assert.strictEqual(Option.getOrUndefined(request.parent), flights[i]!.span))
+      for (const flight of flights) assert.isTrue(Option.isNone(flight.parent))
+      const expiresAt = yield* Metric.value(TokenMetrics.expiryTimestamp)
+      assert.strictEqual(
+        expiresAt.value,
+        (yield* service.get).expiresAt / 1000,
+        "the absolute expiry of the token in force"
       )
       const everything = JSON.stringify(logs.logs)
       for (const secret of ["at-1", "at-2", "rt-1", "rt-2"]) assert.notInclude(everything, secret)

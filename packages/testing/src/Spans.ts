@@ -16,6 +16,9 @@ export interface CapturedSpan {
   readonly name: string
   readonly attributes: Map<string, unknown>
   readonly parent: Option.Option<Tracer.AnySpan>
+  readonly links: ReadonlyArray<Tracer.SpanLink>
+  /** The span the tracer handed out: what a child's `parent`, or a link, refers to. */
+  span: Tracer.Span | undefined
   exit: Exit.Exit<unknown, unknown> | undefined
 }
 
@@ -44,7 +47,14 @@ export const capture = (): Capture => {
   let ids = 0
   const tracer = Tracer.make({
     span({ annotations, kind, links, name, parent, sampled, startTime }) {
-      const captured: CapturedSpan = { name, attributes: new Map(), parent, exit: undefined }
+      const captured: CapturedSpan = {
+        name,
+        attributes: new Map(),
+        parent,
+        links: [...links],
+        span: undefined,
+        exit: undefined
+      }
       spans.push(captured)
       const id = ++ids
       const span: Tracer.Span = {
@@ -68,6 +78,7 @@ export const capture = (): Capture => {
         event() {},
         addLinks() {}
       }
+      captured.span = span
       return span
     }
   })

@@ -8,6 +8,7 @@
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
+import type * as Tracer from "effect/Tracer"
 import type { TokenError } from "../TokenError.js"
 import type { AccessToken } from "../TokenService.js"
 import * as TokenState from "./tokenState.js"
@@ -20,6 +21,8 @@ export interface Pending extends TokenState.Flight {
    * caller, so a joining caller costs one `Deferred.await` and nothing is built per call.
    */
   readonly join: Effect.Effect<AccessToken, TokenError>
+  /** The span of the caller whose call registered the flight (none for the worker's own): the flight's span links to it. */
+  readonly trigger: Tracer.AnySpan | undefined
 }
 
 /** The state of the service. */

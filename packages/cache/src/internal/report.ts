@@ -17,6 +17,7 @@ import * as Redacted from "effect/Redacted"
 import type { TokenError } from "../TokenError.js"
 import { type Operation, type Reason, TokenEvent } from "../TokenEvent.js"
 import {
+  expiryTimestamp,
   loginTotal,
   refreshDuration,
   refreshTotal,
@@ -87,7 +88,7 @@ interface Told {
   readonly cause?: Cause.Cause<unknown> | undefined
   /** What the change counts, besides `secondsToExpiry`. */
   readonly metric?: Effect.Effect<void> | undefined
-  /** Set `secondsToExpiry` from this expiry. */
+  /** Set `secondsToExpiry` and `expiryTimestamp` from this expiry. */
   readonly expiresAt?: number | undefined
   readonly at?: number | undefined
 }
@@ -217,6 +218,7 @@ export const change = (events: PubSub.PubSub<TokenEvent>, change: Change): Effec
   return Effect.gen(function*() {
     if (told.expiresAt !== undefined && told.at !== undefined) {
       yield* Metric.update(secondsToExpiry, (told.expiresAt - told.at) / 1000)
+      yield* Metric.update(expiryTimestamp, told.expiresAt / 1000)
     }
     if (told.metric !== undefined) yield* told.metric
     if (told.event !== undefined) yield* PubSub.publish(events, told.event)

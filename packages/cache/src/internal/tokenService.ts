@@ -11,15 +11,18 @@
  */
 import * as IocmAuth from "@iocm/core/IocmAuth"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import type { TokenError } from "../TokenError.js"
 import type { Reason, TokenEvent } from "../TokenEvent.js"
@@ -69,7 +72,7 @@ export const make = (
     const callers: Callers = {
       cell,
       now,
-      request: (reason) => request(callers, reason),
+      request: (reason) => request(callers, reason, callerSpan()),
       coldStartWait: Duration.toMillis(policy.coldStartWait),
       shortenAfter: Duration.toMillis(policy.shortenBackOffAfter),
       wake
@@ -87,7 +90,7 @@ export const make = (
       policy,
       now,
       entryOf,
-      request: callers.request,
+      request: (reason) => request(callers, reason, undefined),
       wake,
       flight: {
         auth,
@@ -143,15 +146,28 @@ const adoptAtStart = (
     return { entry, timer: { at: refreshAt, reason: "proactive", generation: entry.access.generation } }
   })
 
-/** A new flight; a caller that joins it on the read path waits up to the cold-start wait from now. */
-const request = (callers: Callers, reason: Reason): Cell.Pending => {
+/**
+ * A new flight, registered by the caller of `trigger`'s span (undefined: by the worker); a caller
+ * that joins it on the read path waits up to the cold-start wait from now.
+ */
+const request = (callers: Callers, reason: Reason, trigger: Tracer.AnySpan | undefined): Cell.Pending => {
   const deferred = Deferred.makeUnsafe<AccessToken, TokenError>()
   const deadline = callers.now() + callers.coldStartWait
   return {
     reason,
     deferred,
-    join: Effect.catch(Deferred.await(deferred), (error) => afterFailure(callers, error, deadline))
+    join: Effect.catch(Deferred.await(deferred), (error) => afterFailure(callers, error, deadline)),
+    trigger
   }
+}
+
+/**
+ * The span the running fiber is in, if any: read when a caller registers a flight (inside the
+ * state's transition, so without an effect), which is rare — never on the read path.
+ */
+const callerSpan = (): Tracer.AnySpan | undefined => {
+  const fiber = Fiber.getCurrent()
+  return fiber === undefined ? undefined : Option.getOrUndefined(Context.getOption(fiber.context, Tracer.ParentSpan))
 }
 
 // Wakes the worker now, in this fiber's step: releasing the taker resumes the parked worker

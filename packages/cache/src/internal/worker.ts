@@ -123,12 +123,24 @@ const attempt = (worker: Worker, progress: Progress, reason: Reason): Effect.Eff
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const pending = yield* worker.cell.modify((state) => TokenState.attempt(state, reason, worker.request))
-      const exit = yield* Effect.exit(restore(Flight.run(worker.flight, pending.reason)))
+      const exit = yield* Effect.exit(restore(traced(Flight.run(worker.flight, pending.reason), pending)))
       progress.timer = yield* outcome(worker, progress, pending, exit).pipe(
         Effect.catchCause((cause) => abandoned(worker, progress, pending, cause))
       )
     })
   )
+
+/**
+ * An attempt as the root span `iocm.token.flight` (the login or refresh it makes is a child), linked
+ * to the span of the caller whose call registered the flight: a trace of a business call shows the
+ * flight it waited for, and the flight is not a child of whatever span the service was built in.
+ */
+const traced = <A, E>(self: Effect.Effect<A, E>, pending: Pending): Effect.Effect<A, E> =>
+  Effect.withSpan(self, "iocm.token.flight", {
+    root: true,
+    attributes: { reason: pending.reason },
+    links: pending.trigger === undefined ? [] : [{ span: pending.trigger, attributes: { "iocm.link": "caller" } }]
+  })
 
 const outcome = (
   worker: Worker,
