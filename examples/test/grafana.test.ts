@@ -1,7 +1,8 @@
 /**
  * `examples/grafana/iocm-token-health.json` imports into Grafana as is: a dashboard with a
  * Prometheus data source input, well-formed panels on the grid, and queries on the metrics
- * `@iocm/cache` exports under the names Prometheus sees them by.
+ * `@iocm/cache` exports under the names Prometheus sees them by. The alerting rules of
+ * `examples/prometheus/iocm-alerts.yml` query the same metrics.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { TokenMetrics } from "@iocm/cache"
@@ -37,7 +38,7 @@ const metricsOf = (expr: string): ReadonlyArray<string> =>
 /** Every metric `TokenMetrics` exports. */
 const exported = Object.values(TokenMetrics).flatMap((value) => Metric.isMetric(value) ? [value] : [])
 
-describe("the Grafana dashboard", () => {
+describe("the Grafana dashboard and the alerting rules", () => {
   it("is a dashboard with a Prometheus input, unique ids and panels that fit the grid without overlapping", () => {
     assert.deepStrictEqual(dashboard.__inputs.map((input) => [input.name, input.type, input.pluginId]), [
       ["DS_PROMETHEUS", "datasource", "prometheus"]
@@ -70,6 +71,21 @@ describe("the Grafana dashboard", () => {
     for (const name of names) {
       if (name !== TokenMetrics.secondsToExpiry.id) assert.isTrue(used.has(name), `${name} has no panel`)
     }
+  })
+
+  it("the alerting rules query metrics the library exports, and alert on the expiry, failures, terminal states and the store", () => {
+    const rules = readFileSync(new URL("../prometheus/iocm-alerts.yml", import.meta.url), "utf8")
+    const alerts = [...rules.matchAll(/^\s+- alert: (\w+)$/gm)].map((match) => match[1])
+    assert.deepStrictEqual(alerts, [
+      "IocmTokenExpiresWithinForcedWindow",
+      "IocmTokenRefreshesFailing",
+      "IocmTokenTerminal",
+      "IocmTokenStoreUnavailable"
+    ])
+    const names = new Set(exported.map((metric) => metric.id))
+    const used = metricsOf(rules.split("\n").filter((line) => !line.trim().startsWith("#")).join("\n"))
+    assert.isNotEmpty(used)
+    for (const name of used) assert.isTrue(names.has(name), `${name} is not a metric of TokenMetrics`)
   })
 
   it.effect("its series are named as Prometheus scrapes them", () =>
