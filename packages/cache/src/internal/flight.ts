@@ -1,26 +1,23 @@
 /**
  * One attempt of a `TokenService`: adopt a newer token from the store, or refresh, or log in — and
  * log in once after a refresh token the platform refused — with rotation, inside the store's lock.
- * Every store call is bounded: a store that does not answer counts as one that failed.
+ * Every store call is bounded (`boundedStore.ts`); the lock is `lock.ts`.
  *
  * @internal
  */
 import type * as IocmAuth from "@iocm/core/IocmAuth"
 import * as IocmError from "@iocm/core/IocmError"
 import { TokenSet } from "@iocm/core/TokenSet"
-import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import type { TokenError } from "../TokenError.js"
 import type { Operation, Reason } from "../TokenEvent.js"
-import { StoredToken, type TokenStore, TokenStoreError } from "../TokenStore.js"
-import * as InProcessStore from "./inProcessStore.js"
+import { StoredToken, type TokenStore } from "../TokenStore.js"
+import * as BoundedStore from "./boundedStore.js"
+import * as Lock from "./lock.js"
 import * as Report from "./report.js"
 import type * as StoreHealth from "./storeHealth.js"
 
@@ -60,13 +57,14 @@ export interface Context {
 
 /** Runs one attempt for `reason` (see the module's comment). */
 export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, AttemptFailure> => {
-  const store = boundedStore(context.store, context.policy.storeTimeout, context.known, context.health)
+  const store = BoundedStore.make(context.store, context.policy.storeTimeout, context.known, context.health)
   const body = attemptBody(context, store, reason)
   const withLock = store.withLock
   if (withLock === undefined) return body
   const lockedAttempt = (quiet: boolean): Effect.Effect<Obtained, AttemptFailure> =>
-    locked(withLock, {
+    Lock.locked(withLock, {
       body,
+      cutOff,
       adoptOnly: adoptOrRetry(context, store, reason),
       unlocked: Effect.flatMap(deferUntil(context, store, reason), (until) =>
         until === undefined
@@ -96,7 +94,7 @@ const storeRetryPause = Duration.millis(250)
  */
 const deferUntil = (
   context: Context,
-  store: BoundedStore,
+  store: BoundedStore.BoundedStore,
   reason: Reason
 ): Effect.Effect<number | undefined> =>
   Effect.map(context.local, ({ stored }) => {
@@ -104,216 +102,6 @@ const deferUntil = (
     const { forcedAt } = RefreshPolicy.windows(context.policy, stored.tokens, 0)
     return context.now() + Duration.toMillis(storeRetryPause) < forcedAt ? forcedAt : undefined
   })
-
-// -- the store, bounded -----------------------------------------------------------------------
-
-/** What the store holds, read within `timeout`; a failure is logged and read as nothing. */
-export const readStore = (
-  store: TokenStore["Service"],
-  timeout: Duration.Duration,
-  health: StoreHealth.StoreHealth
-): Effect.Effect<StoredToken | undefined> => boundedStore(store, timeout, () => [], health).get
-
-/** What the store holds, read within `timeout`, or `unanswered` when it failed or did not answer (logged). */
-export const readStoreOrUnanswered = (
-  store: TokenStore["Service"],
-  timeout: Duration.Duration,
-  health: StoreHealth.StoreHealth
-): Effect.Effect<StoredToken | undefined | typeof unanswered> => boundedStore(store, timeout, () => [], health).read
-
-/** What a read of a store that failed or did not answer gives. */
-export const unanswered: unique symbol = Symbol.for("@iocm/cache/TokenStore/unanswered")
-
-/** Writes `stored` to the store within `timeout`; a failure is logged (`stored`'s tokens masked). */
-export const writeStore = (
-  store: TokenStore["Service"],
-  timeout: Duration.Duration,
-  health: StoreHealth.StoreHealth,
-  stored: StoredToken
-): Effect.Effect<void> => boundedStore(store, timeout, () => [], health).set(stored)
-
-interface BoundedStore {
-  /** The store's own wait for a lock held elsewhere: set for a store shared by a fleet. */
-  readonly lockWait: Duration.Duration | undefined
-  readonly read: Effect.Effect<StoredToken | undefined | typeof unanswered>
-  /** `read`, a failure not logged: for tries of a store known to be out of reach. */
-  readonly probe: Effect.Effect<StoredToken | undefined | typeof unanswered>
-  readonly get: Effect.Effect<StoredToken | undefined>
-  readonly set: (stored: StoredToken) => Effect.Effect<void>
-  /** `set`, telling whether a store that writes by compare-and-set refused it (a failure is logged, as by `set`). */
-  readonly commit: (stored: StoredToken) => Effect.Effect<"written" | "refused" | "failed">
-  readonly withLock: TokenStore["Service"]["withLock"]
-}
-
-/**
- * The store's calls, each bounded by `timeout`; a failure (or a defect) is logged, with the `known`
- * tokens masked, and read as "no store".
- */
-const boundedStore = (
-  store: TokenStore["Service"],
-  timeout: Duration.Duration,
-  known: () => ReadonlyArray<Redacted.Redacted<string>>,
-  health: StoreHealth.StoreHealth
-): BoundedStore => {
-  // A store of this process answers at once: bounding it would only cost every refresh a fork.
-  const bound = InProcessStore.isInProcess(store)
-    ? <A>(self: Effect.Effect<A, TokenStoreError>) => self
-    : <A>(self: Effect.Effect<A, TokenStoreError>, operation: "get" | "set") =>
-      boundedCall(self, operation, timeout).pipe(
-        Effect.tap(() => health.answered),
-        Effect.tapError(health.failed)
-      )
-  const got = bound(store.get, "get").pipe(
-    Effect.map((stored): StoredToken | undefined | typeof unanswered => Option.getOrUndefined(stored))
-  )
-  const read = Effect.catch(got, (error) => Effect.as(Report.storeFailed("read", error, known()), unanswered))
-  const written = (stored: StoredToken) => (error: TokenStoreError) =>
-    Report.storeFailed("written", error, [...known(), ...tokensOf(stored)])
-  const commit = store.commit
-  return {
-    lockWait: store.lockWait,
-    read,
-    probe: Effect.orElseSucceed(got, () => unanswered),
-    get: Effect.map(read, (stored) => stored === unanswered ? undefined : stored),
-    set: (stored) => bound(store.set(stored), "set").pipe(Effect.catch(written(stored))),
-    commit: (stored) =>
-      commit === undefined
-        ? bound(store.set(stored), "set").pipe(
-          Effect.as("written" as const),
-          Effect.catch((error) => Effect.as(written(stored)(error), "failed" as const))
-        )
-        : bound(commit(stored), "set").pipe(
-          Effect.flatMap((result) =>
-            result._tag === "Committed"
-              ? Effect.succeed("written" as const)
-              : Effect.as(Report.commitRefused(result.generation, result.stored), "refused" as const)
-          ),
-          Effect.catch((error) => Effect.as(written(stored)(error), "failed" as const))
-        ),
-    withLock: store.withLock
-  }
-}
-
-/**
- * `self` in a fiber of its own, waited for at most `timeout`: a call that does not answer by then
- * fails with `TokenStoreError` at once, whether or not it lets itself be interrupted (it is
- * interrupted without waiting for it). A defect counts as a failure.
- */
-const boundedCall = <A>(
-  self: Effect.Effect<A, TokenStoreError>,
-  operation: "get" | "set",
-  timeout: Duration.Duration
-): Effect.Effect<A, TokenStoreError> =>
-  Effect.flatMap(
-    Effect.forkDetach(self, { startImmediately: true }),
-    (fiber) =>
-      Effect.flatMap(awaitAtMost(fiber, timeout), (exit) =>
-        exit === undefined
-          ? Effect.fail(storeFailure(operation, `no answer within ${Duration.format(timeout)}`))
-          : Effect.catchDefect(exit, () => Effect.fail(storeFailure(operation, "failed unexpectedly"))))
-  )
-
-/**
- * The exit of `fiber` if it ends within `timeout`, else undefined and the fiber is interrupted in
- * the background; interrupting the wait interrupts the fiber the same way.
- */
-const awaitAtMost = <A, E>(fiber: Fiber.Fiber<A, E>, timeout: Duration.Duration) =>
-  Effect.timeoutOption(Fiber.await(fiber), timeout).pipe(
-    Effect.map((exit) => {
-      if (Option.isSome(exit)) return exit.value
-      fiber.interruptUnsafe()
-      return undefined
-    }),
-    Effect.onInterrupt(() => Effect.sync(() => fiber.interruptUnsafe()))
-  )
-
-const storeFailure = (operation: "get" | "set" | "lock", description: string) =>
-  new TokenStoreError({ operation, description })
-
-/** What `locked` runs, and how long it waits. */
-interface Locking {
-  readonly body: Effect.Effect<Obtained, AttemptFailure>
-  /** What runs instead of `body` when a fleet's lock is held elsewhere: adopt, or retry later. */
-  readonly adoptOnly: Effect.Effect<Obtained, AttemptFailure>
-  /** What runs when the lock fails (the store is out of reach): `body` without it, or a wait for the store. */
-  readonly unlocked: Effect.Effect<Obtained, AttemptFailure>
-  /** A failed lock is not logged again (a retry of one already logged). */
-  readonly quiet: boolean
-  readonly timeout: Duration.Duration
-  /** The store's own wait for a lock held elsewhere (`TokenStore.Service.lockWait`): a fleet's store. */
-  readonly lockWait: Duration.Duration | undefined
-  readonly reason: Reason
-  readonly known: () => ReadonlyArray<Redacted.Redacted<string>>
-  readonly health: StoreHealth.StoreHealth
-}
-
-/**
- * Runs `body` inside the store's lock, exactly once. A lock not granted in time (`timeout`, or the
- * store's `lockWait` and `timeout` for a fleet's store) is given up — interrupted, so that `body`
- * can no longer start inside it. Then, as when the lock fails, `unlocked` runs (`body` without the
- * lock, or a wait for the store) — except when a fleet's lock is held by another process: that one
- * is never bypassed, the attempt adopts what the holder committed or fails to be retried
- * (`adoptOnly`). Once `body` is done, a release that does not answer within `timeout` is left
- * behind. A lock that cuts `body` off (a lease that ran out) fails the attempt with a retryable
- * `TransportError`. The lock runs in a fiber of its own, so that nothing it leaves behind can hold
- * up the service's scope.
- */
-const locked = (
-  withLock: NonNullable<TokenStore["Service"]["withLock"]>,
-  locking: Locking
-): Effect.Effect<Obtained, AttemptFailure> =>
-  Effect.suspend(() => {
-    const { body, lockWait, reason, timeout } = locking
-    const grantWait = lockWait === undefined ? timeout : Duration.sum(lockWait, timeout)
-    let phase: "waiting" | "entered" | "abandoned" = "waiting"
-    const entered = Deferred.makeUnsafe<void>()
-    const outcome = Deferred.makeUnsafe<Exit.Exit<Obtained, AttemptFailure>>()
-    const inside = Effect.suspend(() => {
-      if (phase === "abandoned") return Effect.interrupt
-      phase = "entered"
-      Deferred.doneUnsafe(entered, Effect.void)
-      return Effect.onExit(body, (exit) => Deferred.succeed(outcome, exit))
-    })
-    return Effect.flatMap(Effect.forkDetach(withLock(inside), { startImmediately: true }), (lock) =>
-      Effect.gen(function*() {
-        yield* Effect.raceFirst(Deferred.await(entered), Effect.timeoutOption(Fiber.await(lock), grantWait))
-        if (phase === "waiting") {
-          phase = "abandoned"
-          lock.interruptUnsafe()
-          const lockExit = lock.pollUnsafe()
-          if (lockWait !== undefined && heldElsewhere(lockExit)) {
-            yield* Report.lockHeld(reason, grantWait)
-            return yield* locking.adoptOnly
-          }
-          if (!locking.quiet) {
-            yield* Report.lockFailed(reason, lockExit, timeout, locking.known())
-          }
-          const error = lockExit !== undefined && Exit.isFailure(lockExit)
-            ? Option.getOrUndefined(Cause.findErrorOption(lockExit.cause))
-            : undefined
-          if (error instanceof TokenStoreError) {
-            yield* locking.health.failed(error)
-          }
-          return yield* locking.unlocked
-        }
-        const exit = yield* Deferred.await(outcome)
-        if ((yield* awaitAtMost(lock, timeout)) === undefined) {
-          yield* Report.unlockTimedOut(timeout)
-        }
-        return yield* Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? Effect.fail(cutOff) : exit
-      }).pipe(Effect.onInterrupt(() =>
-        Effect.sync(() => lock.interruptUnsafe())
-      )))
-  })
-
-/** The lock was not granted in time, or failed because another process holds it (`lockHeld`). */
-const heldElsewhere = (lockExit: Exit.Exit<unknown, unknown> | undefined): boolean =>
-  lockExit === undefined ||
-  (Exit.isFailure(lockExit) &&
-    Option.match(Cause.findErrorOption(lockExit.cause), {
-      onNone: () => false,
-      onSome: (error) => error instanceof TokenStoreError && error.lockHeld === true
-    }))
 
 /** The failure of an attempt the store's lock cut off before it finished. */
 const cutOff = new AttemptFailure(
@@ -344,7 +132,11 @@ const adoptable = (
  * Instead of an attempt, when another process holds a fleet's lock: adopt what it committed, or
  * fail (retryable) so that the worker tries again after a back-off. Never calls the platform.
  */
-const adoptOrRetry = (context: Context, store: BoundedStore, reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
+const adoptOrRetry = (
+  context: Context,
+  store: BoundedStore.BoundedStore,
+  reason: Reason
+): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
     const { stored: local, generation: seen } = yield* context.local
     const obtained = adoptable(context, local, seen, yield* store.get, reason, context.now())
@@ -371,7 +163,7 @@ const refusedOnCall: ReadonlySet<Reason> = new Set(["1010005", "100002"])
  */
 const coolingDown = (
   context: Context,
-  store: BoundedStore,
+  store: BoundedStore.BoundedStore,
   reason: Reason,
   base: StoredToken | undefined,
   sentAt: number
@@ -389,7 +181,11 @@ const coolDown = new AttemptFailure(
   })
 )
 
-const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Effect.Effect<Obtained, AttemptFailure> =>
+const attemptBody = (
+  context: Context,
+  store: BoundedStore.BoundedStore,
+  reason: Reason
+): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
     const { now } = context
     const { stored: local, generation: seen } = yield* context.local
@@ -435,7 +231,7 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
     if (classification !== "relogin") return yield* Effect.fail(refreshed)
     // Refused: another process sharing the store has probably rotated it. Take what it committed…
     const after = yield* store.read
-    const moved = after === unanswered
+    const moved = after === BoundedStore.unanswered
       ? yield* awaitStore(context, store, { local, seen, base, reason })
       : adoptable(context, local, seen, after, reason, now())
     if (moved !== undefined) return moved
@@ -452,7 +248,11 @@ const attemptBody = (context: Context, store: BoundedStore, reason: Reason): Eff
  * committed that generation or a newer one while this one's request was on the wire, so the
  * platform holds that one's token. It is adopted, when the store gives it and it is still valid.
  */
-const adoptCommitted = (context: Context, store: BoundedStore, obtained: Obtained): Effect.Effect<Obtained> =>
+const adoptCommitted = (
+  context: Context,
+  store: BoundedStore.BoundedStore,
+  obtained: Obtained
+): Effect.Effect<Obtained> =>
   Effect.map(store.get, (shared) =>
     shared !== undefined && shared.generation >= obtained.stored.generation &&
       context.now() < RefreshPolicy.windows(context.policy, shared.tokens, 0).forcedAt
@@ -478,7 +278,7 @@ interface Refused {
  */
 const awaitStore = (
   context: Context,
-  store: BoundedStore,
+  store: BoundedStore.BoundedStore,
   refused: Refused
 ): Effect.Effect<Obtained | undefined, AttemptFailure> =>
   Effect.gen(function*() {
@@ -490,7 +290,7 @@ const awaitStore = (
     while (context.now() < deadline) {
       yield* Effect.sleep(storeRetryPause)
       const shared = yield* store.probe
-      if (shared === unanswered) continue
+      if (shared === BoundedStore.unanswered) continue
       const obtained = adoptable(context, refused.local, refused.seen, shared, refused.reason, context.now())
       if (obtained !== undefined) return obtained
       // Back, but without a newer token: give the sibling that rotated it time to seed it again.
@@ -559,10 +359,6 @@ const rotate = (
     refreshToken: "kept"
   }
 }
-
-/** The access and refresh tokens of a stored state. */
-export const tokensOf = (stored: StoredToken | undefined): ReadonlyArray<Redacted.Redacted<string>> =>
-  stored === undefined ? [] : [stored.tokens.accessToken, ...Option.toArray(stored.tokens.refreshToken)]
 
 /** The stored state without its refresh token (valid by construction, so not re-validated). */
 const withoutRefreshToken = (stored: StoredToken): StoredToken =>

@@ -15,8 +15,8 @@ import * as Stream from "effect/Stream"
 import type * as RefreshPolicy from "../RefreshPolicy.js"
 import type { TokenEvent } from "../TokenEvent.js"
 import type { StoredToken, TokenStore } from "../TokenStore.js"
+import * as BoundedStore from "./boundedStore.js"
 import type { Cell } from "./cell.js"
-import * as Flight from "./flight.js"
 import * as Report from "./report.js"
 import type * as StoreHealth from "./storeHealth.js"
 import * as TokenState from "./tokenState.js"
@@ -76,8 +76,12 @@ const poll = (follower: Follower): Effect.Effect<void> =>
  */
 const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const stored = yield* Flight.readStoreOrUnanswered(follower.store, follower.policy.storeTimeout, follower.health)
-    if (stored === Flight.unanswered) return
+    const stored = yield* BoundedStore.readStoreOrUnanswered(
+      follower.store,
+      follower.policy.storeTimeout,
+      follower.health
+    )
+    if (stored === BoundedStore.unanswered) return
     if (stored === undefined || stored.generation < ownGeneration(follower)) return yield* reseed(follower)
     if (!TokenState.supersedes(follower.cell.state, stored)) return
     const entry = follower.entryOf(stored, yield* Random.next)
@@ -108,7 +112,7 @@ const reseed = (follower: Follower): Effect.Effect<void> => {
   if (state.entry === undefined || TokenState.valid(state, follower.now()) === undefined) return Effect.void
   const { stored } = state.entry
   return Effect.andThen(
-    Flight.writeStore(follower.store, follower.policy.storeTimeout, follower.health, stored),
+    BoundedStore.writeStore(follower.store, follower.policy.storeTimeout, follower.health, stored),
     Report.change(follower.events, { _tag: "StoreReseeded", generation: stored.generation })
   )
 }

@@ -28,8 +28,8 @@ import type { TokenError } from "../TokenError.js"
 import type { Reason, TokenEvent } from "../TokenEvent.js"
 import type { AccessToken, Service } from "../TokenService.js"
 import { type StoredToken, TokenStore } from "../TokenStore.js"
+import * as BoundedStore from "./boundedStore.js"
 import * as Cell from "./cell.js"
-import * as Flight from "./flight.js"
 import * as Follower from "./follower.js"
 import * as InProcessStore from "./inProcessStore.js"
 import * as Report from "./report.js"
@@ -98,7 +98,7 @@ export const make = (
         policy,
         now,
         local: Effect.sync(() => ({ stored: cell.state.entry?.stored, generation: cell.state.generation })),
-        known: () => Flight.tokensOf(cell.state.entry?.stored),
+        known: () => BoundedStore.tokensOf(cell.state.entry?.stored),
         health,
         dropRefreshToken: (generation, dropped) =>
           cell.update((state) => TokenState.refreshTokenDropped(state, generation, dropped))
@@ -130,7 +130,7 @@ const adoptAtStart = (
   events: PubSub.PubSub<TokenEvent>
 ): Effect.Effect<{ readonly entry: TokenState.Entry; readonly timer: Worker.Timer | undefined } | undefined> =>
   Effect.gen(function*() {
-    const stored = yield* Flight.readStore(store, policy.storeTimeout, health)
+    const stored = yield* BoundedStore.readStore(store, policy.storeTimeout, health)
     if (stored === undefined) return undefined
     const entry = entryOf(stored, yield* Random.next)
     const at = now()
