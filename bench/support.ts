@@ -61,18 +61,6 @@ export const tokenSet = (options: {
     refreshTokenLifetimeMillis: 30 * 24 * 3600 * 1000
   }, { disableChecks: true })
 
-/** The same tokens, issued long enough ago that the access token has expired (the refresh token has not). */
-export const expired = (tokens: TokenSet): TokenSet =>
-  new TokenSet({
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    tokenType: tokens.tokenType,
-    scope: tokens.scope,
-    expiresIn: tokens.expiresIn,
-    issuedAt: Date.now() - tokens.expiresIn * 1000 - 60_000,
-    refreshTokenLifetimeMillis: tokens.refreshTokenLifetimeMillis
-  })
-
 /** An in-memory `IocmAuth` answering at once with fresh 1-hour tokens, counting its calls. */
 export interface FakeAuth {
   readonly layer: Layer.Layer<IocmAuth.IocmAuth>

@@ -1,7 +1,8 @@
 /**
- * Herd: 10 000 concurrent `TokenService.get` (`Effect.all`, unbounded concurrency) on an expired
- * token, against the simulator over HTTPS (mutual TLS, keep-alive). Each round builds a fresh
- * `TokenService` over a store seeded with the newest token set, its access token already expired.
+ * Herd: 10 000 concurrent `TokenService.get` (`Effect.all`, unbounded concurrency) on a token that
+ * cannot be used, against the simulator over HTTPS (mutual TLS, keep-alive). Each round builds a
+ * fresh `TokenService` over a store seeded with the newest token set, lets it start, and
+ * invalidates its token (as a 1010005 would) just before the herd.
  * The herd's time (the makespan) runs from the start of `Effect.all` until the last caller holds
  * its token (each caller notes when it got it; the join of 10 000 fibers that follows is not
  * counted). The simulator counts the token requests.
@@ -58,7 +59,7 @@ import {
 } from "../harness.js"
 import { authLayer, httpLayer } from "../network.js"
 import { type Remote, Servers, tokenRequests } from "../servers/remote.js"
-import { expired, makeFakeAuth, readPems } from "../support.js"
+import { makeFakeAuth, readPems } from "../support.js"
 
 const CALLERS = 10_000
 
@@ -170,16 +171,20 @@ const herdOf = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<Herd, E, R
   })
 
 /**
- * A fresh `TokenService` whose store holds `tokens` with the access token expired, and a herd on it.
- * The herd arrives at a running service: its worker fiber, forked when the layer is built, first
- * runs (and parks) on a later turn of the scheduler, so the herd waits for that first.
+ * A fresh `TokenService` whose store holds `tokens`, and a herd on it once its token is unusable.
+ * The service is left to start (`settleMillis`: its worker fiber first runs, and parks, on a later
+ * turn of the scheduler), then its token is invalidated — as a 1010005 does, or an expiry while it
+ * runs — and the herd starts at once: every caller finds no usable token and joins the one flight.
+ * (A token seeded already expired is no herd: the worker refreshes it as soon as it starts, and on
+ * a quiet machine that refresh is done before the herd arrives.)
  */
 const herd = (tokens: TokenSet) =>
   Effect.scoped(Effect.gen(function*() {
-    const seeded = new TokenStore.StoredToken({ tokens: expired(tokens), generation: 1 })
+    const seeded = new TokenStore.StoredToken({ tokens, generation: 1 })
     const context = yield* Layer.build(TokenService.layer().pipe(Layer.provide(TokenStore.layerMemoryFrom(seeded))))
     const service = Context.get(context, TokenService.TokenService)
     yield* Effect.sleep(settleMillis)
+    yield* service.invalidate(1, "1010005")
     const result = yield* herdOf(service.get)
     const fresh = Option.getOrThrow(yield* service.current)
     const allNew = result.values.every((token) => (token as TokenService.AccessToken).generation === 2)
@@ -196,7 +201,7 @@ interface Round {
 
 const measure = (remote: Remote) =>
   Effect.gen(function*() {
-    yield* progress(`herd: ${CALLERS} concurrent get on an expired token vs the fiber floor + 2 × one refresh`)
+    yield* progress(`herd: ${CALLERS} concurrent get on an invalidated token vs the fiber floor + 2 × one refresh`)
     recordGc()
     const auth = yield* IocmAuth.IocmAuth
     let latest = yield* auth.login
