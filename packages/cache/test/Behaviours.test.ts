@@ -485,19 +485,42 @@ describe("TokenService following a fleet's store", () => {
       assert.strictEqual(yield* service.get, adopted)
     }))
 
-  it.effect("the same generation with another token (two processes obtained it while the store was out of reach): the store's is adopted", () =>
+  it.effect("the same generation with a token issued later (two processes obtained it while the store was out of reach): adopted; one issued earlier: not", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const { otherProcessCommits, store } = yield* sharedStore
       const service = yield* build(fake, {}, Layer.succeed(TokenStore.TokenStore, store))
       const own = yield* service.get
       assert.strictEqual(own.generation, 1)
-      yield* otherProcessCommits(issued(1, 0))
+      // Issued before this process's own login: the platform no longer honours it.
+      yield* adjust("1 second")
+      yield* otherProcessCommits(issued(1, -seconds(1)))
+      yield* settle
+      assert.strictEqual(value(yield* service.get), "at-1")
+      // Issued after it: that login killed this process's token.
+      yield* otherProcessCommits(issued(1, seconds(1)))
       yield* settle
       const converged = yield* service.get
       assert.strictEqual(converged.generation, 1)
       assert.strictEqual(value(converged), "at-fleet-1")
       assert.strictEqual(fake.logins(), 1)
+    }))
+
+  it.effect("a token of the same generation adopted from the store is refreshed on its own schedule", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { otherProcessCommits, store } = yield* sharedStore
+      const service = yield* build(fake, { jitter: 0 }, Layer.succeed(TokenStore.TokenStore, store))
+      yield* service.get
+      yield* adjust(minutes(10))
+      yield* otherProcessCommits(issued(1, minutes(10)))
+      yield* settle
+      assert.strictEqual(value(yield* service.get), "at-fleet-1")
+      // The own token's refresh was due at 50 minutes; the adopted one's is at 60.
+      yield* adjust(minutes(45))
+      assert.strictEqual(fake.refreshes(), 0)
+      yield* adjust(minutes(6))
+      assert.strictEqual(fake.refreshes(), 1)
     }))
 
   it.effect("a refused refresh token (100006) first re-reads the store: a sibling that rotated it is adopted, no login", () =>
@@ -650,16 +673,17 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(Option.getOrThrow(yield* memory.get).generation, 2)
     }))
 
-  it.effect("…and is made alone when the forced window begins with the store still out of reach", () =>
+  it.effect("…and is made alone by the time the forced window begins with the store still out of reach", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const { layer, outage } = yield* reachableWhen
       const service = yield* build(fake, { jitter: 0 }, layer)
       yield* service.get
       outage.down = true
-      yield* adjust(minutes(59) + seconds(29))
+      // It waits until the forced window (59:30), made earlier by up to the window's length (30 s) at random.
+      yield* adjust(minutes(58) + seconds(59))
       assert.strictEqual(fake.refreshes(), 0)
-      yield* adjust("2 seconds")
+      yield* adjust("32 seconds")
       assert.strictEqual(fake.refreshes(), 1)
       assert.strictEqual(value(yield* service.get), "at-2")
     }))
@@ -668,12 +692,12 @@ describe("TokenService on a fleet's store out of reach", () => {
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const { layer, memory, outage } = yield* reachableWhen
-      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour" }, layer)
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour", forcedWindow: "1 second" }, layer)
       yield* service.get
       outage.down = true
       // A sibling refreshed with the same refresh token while the store was out of reach.
       fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
-      yield* adjust(minutes(59) + seconds(31))
+      yield* adjust(minutes(60))
       assert.strictEqual(fake.refreshes(), 1)
       // The store comes back, and the sibling writes its token again.
       yield* adjust("3 seconds")
@@ -689,21 +713,43 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(fake.logins(), 1, "no login")
     }))
 
-  it.effect("…and logs in alone once the store has stayed out of reach for its lockWait", () =>
+  it.effect("…and logs in alone once the store has stayed out of reach for as long as callers wait for a token (coldStartWait)", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
       const { layer, outage } = yield* reachableWhen
-      const service = yield* build(fake, { jitter: 0 }, layer)
+      const service = yield* build(fake, { jitter: 0, forcedWindow: "1 second", coldStartWait: "10 seconds" }, layer)
       yield* service.get
       outage.down = true
       fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
-      // Refused at 59:30, when the forced window began: the store is waited for until 60:00.
-      yield* adjust(minutes(59) + seconds(31))
-      for (let i = 0; i < 27; i++) yield* adjust("1 second")
+      // Refused between 59:58 and 59:59 (the forced window, made earlier at random by up to 1 s).
+      yield* adjust(minutes(60))
+      assert.strictEqual(fake.refreshes(), 1)
+      for (let i = 0; i < 7; i++) yield* adjust("1 second")
       assert.strictEqual(fake.logins(), 1, "still waiting for the store")
-      for (let i = 0; i < 3; i++) yield* adjust("1 second")
+      for (let i = 0; i < 4; i++) yield* adjust("1 second")
       assert.strictEqual(fake.logins(), 2)
       assert.strictEqual(value(yield* service.get), "at-2")
+    }))
+
+  it.effect("a refresh waiting for the store is made at once when the token is invalidated, or a refresh is asked for", () =>
+    Effect.gen(function*() {
+      for (const press of ["invalidate", "refresh"] as const) {
+        const fake = FakeAuth.make()
+        const { layer, outage } = yield* reachableWhen
+        const service = yield* build(fake, { jitter: 0 }, layer)
+        const first = yield* service.get
+        outage.down = true
+        yield* adjust(minutes(51))
+        assert.strictEqual(fake.refreshes(), 0, "waiting for the store")
+        const caller = yield* Effect.forkChild(
+          press === "invalidate"
+            ? Effect.andThen(service.invalidate(first.generation, "1010005"), service.get)
+            : service.refresh
+        )
+        yield* adjust("1 second")
+        assert.strictEqual(fake.refreshes(), 1, press)
+        assert.strictEqual(value(yield* Fiber.join(caller)), "at-2", press)
+      }
     }))
 
   it.effect("a write the store refuses (another process committed while the request was on the wire) gives the store's token", () =>
@@ -726,6 +772,30 @@ describe("TokenService on a fleet's store out of reach", () => {
       const token = yield* service.get
       assert.strictEqual(value(token), "at-fleet-2")
       assert.strictEqual(Option.getOrThrow(yield* memory.get).tokens.accessToken.pipe(Redacted.value), "at-fleet-2")
+    }))
+
+  it.effect("a write refused by a store holding an older token of that generation: this one, issued later, is written again above it", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour" }, layer)
+      yield* service.get
+      fake.refresh = () => {
+        // A sibling wrote generation 2 meanwhile, a token obtained before this refresh (so no longer valid).
+        Effect.runSync(memory.set(
+          new TokenStore.StoredToken({
+            generation: 2,
+            tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(49) })
+          })
+        ))
+        return FakeAuth.ok()
+      }
+      yield* adjust(minutes(50))
+      const token = yield* service.get
+      assert.strictEqual(value(token), "at-2")
+      assert.strictEqual(token.generation, 3)
+      const stored = Option.getOrThrow(yield* memory.get)
+      assert.deepStrictEqual([stored.generation, Redacted.value(stored.tokens.accessToken)], [3, "at-2"])
     }))
 
   it.effect("a store failed over to a replica that lags behind is written again with the newer token", () =>

@@ -72,7 +72,7 @@ export const layer = (
  */
 export const layerRedis = (
   options: RedisOptions
-): Layer.Layer<FlowControl.FlowControl, FlowControl.InvalidFlowControl, PlatformConfig> =>
+): Layer.Layer<FlowControl.FlowControl, FlowControl.InvalidFlowControl | Redis.RedisError, PlatformConfig> =>
   layer(options).pipe(Layer.provide(layerConnection(options.url)))
 
 /**
@@ -100,6 +100,6 @@ export const layerRedisConfig = (
   config: Config.Wrap<RedisOptions> = envConfig
 ): Layer.Layer<
   FlowControl.FlowControl,
-  FlowControl.InvalidFlowControl | Config.ConfigError,
+  FlowControl.InvalidFlowControl | Redis.RedisError | Config.ConfigError,
   PlatformConfig
 > => Layer.unwrap(Effect.map(Config.unwrap(config), layerRedis))

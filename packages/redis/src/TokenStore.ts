@@ -238,24 +238,38 @@ export const defaultConnectWait: Duration.Duration = Duration.seconds(2)
 export const layerConnection = (
   url: Redacted.Redacted<string> | string,
   options: { readonly connectWait?: Duration.Input | undefined } = {}
-): Layer.Layer<Redis.Redis> =>
+): Layer.Layer<Redis.Redis, Redis.RedisError> =>
   Layer.effect(
     Redis.Redis,
-    Connection.make(
-      NodeRedis.layer({
-        url: Redacted.isRedacted(url) ? Redacted.value(url) : url,
-        disableOfflineQueue: true,
-        pingInterval: 5_000,
-        socket: { reconnectStrategy: Connection.reconnectDelay }
-      }),
-      Duration.fromInputUnsafe(options.connectWait ?? defaultConnectWait)
-    )
+    Effect.flatMap(redisUrl(url), (checked) =>
+      Connection.make(
+        (reconnectStrategy) =>
+          NodeRedis.layer({
+            url: checked,
+            disableOfflineQueue: true,
+            pingInterval: 5_000,
+            socket: { reconnectStrategy }
+          }),
+        Duration.fromInputUnsafe(options.connectWait ?? defaultConnectWait)
+      ))
   )
+
+/** `url` in clear, when it is a `redis://` or `rediss://` URL; else a `RedisError` that names the problem, never the URL. */
+const redisUrl = (url: Redacted.Redacted<string> | string): Effect.Effect<string, Redis.RedisError> => {
+  const value = Redacted.isRedacted(url) ? Redacted.value(url) : url
+  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined
+  return protocol === "redis:" || protocol === "rediss:"
+    ? Effect.succeed(value)
+    : Effect.fail(
+      new Redis.RedisError({ cause: new Error("The Redis URL is not a redis:// or rediss:// URL (IOCM_REDIS_URL?)") })
+    )
+}
 
 /**
  * `@iocm/cache`'s `TokenStore` on the Redis at `options.url`, for the app of `PlatformConfig`.
- * Fails to build with a `StoreKeyError` without a usable key (see `StoreOptions.allowPlaintext`);
- * a server out of reach does not stop it (see `layerConnection`).
+ * Fails to build with a `StoreKeyError` without a usable key (see `StoreOptions.allowPlaintext`),
+ * or a `RedisError` for a `url` that is not a Redis URL; a server out of reach does not stop it
+ * (see `layerConnection`).
  *
  * @example
  * ```ts
@@ -276,7 +290,7 @@ export const layerConnection = (
  */
 export const layerRedis = (
   options: Options
-): Layer.Layer<CacheStore.TokenStore, StoreKeyError, PlatformConfig> =>
+): Layer.Layer<CacheStore.TokenStore, StoreKeyError | Redis.RedisError, PlatformConfig> =>
   Layer.effect(CacheStore.TokenStore, make(options)).pipe(Layer.provide(layerConnection(options.url)))
 
 const optionalDuration = (name: string) => IocmConfig.duration(name).pipe(Config.withDefault(undefined))
@@ -322,5 +336,5 @@ export const envConfig: { readonly [K in keyof Options]-?: Config.Config<Options
  */
 export const layerRedisConfig = (
   config: Config.Wrap<Options> = envConfig
-): Layer.Layer<CacheStore.TokenStore, StoreKeyError | Config.ConfigError, PlatformConfig> =>
+): Layer.Layer<CacheStore.TokenStore, StoreKeyError | Redis.RedisError | Config.ConfigError, PlatformConfig> =>
   Layer.unwrap(Effect.map(Config.unwrap(config), layerRedis))

@@ -4,6 +4,7 @@ import * as CacheStore from "@iocm/cache/TokenStore"
 import { TokenStore } from "@iocm/redis"
 import { Logs, Redis as RedisServer } from "@iocm/testing"
 import { Clock, ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Redacted, Schedule } from "effect"
+import * as Redis from "effect/persistence/Redis"
 import * as Stores from "./utils/Stores.js"
 
 const keys = TokenStore.keys(TokenStore.defaultKeyPrefix, Stores.appId)
@@ -243,6 +244,16 @@ describe.runIf(RedisServer.serverAvailable())("TokenStore.layerRedis", () => {
       assert.strictEqual(Option.getOrThrow(yield* store.get).generation, 2)
       yield* store.withLock(Effect.void)
     }).pipe(Effect.provide(Logs.silent)))
+
+  it.live("a URL that is not a Redis URL fails the layer with a RedisError that does not quote it", () =>
+    Effect.gen(function*() {
+      for (const url of ["http://user:SECRET@127.0.0.1:6379", "127.0.0.1:6379", ""]) {
+        const error = failure(yield* Effect.exit(Stores.connect(url)))
+        assert.instanceOf(error, Redis.RedisError, url)
+        assert.match(String((error as Redis.RedisError).cause), /not a redis:\/\/ or rediss:\/\/ URL/)
+        assert.notInclude(String((error as Redis.RedisError).cause), "SECRET")
+      }
+    }))
 
   it.live("layerRedisConfig reads the IOCM_* variables and provides the cache's TokenStore", () =>
     Effect.gen(function*() {

@@ -23,23 +23,8 @@ export const readStore = (
   health: StoreHealth.StoreHealth
 ): Effect.Effect<StoredToken | undefined> => make(store, timeout, () => [], health).get
 
-/** What the store holds, read within `timeout`, or `unanswered` when it failed or did not answer (logged). */
-export const readStoreOrUnanswered = (
-  store: TokenStore["Service"],
-  timeout: Duration.Duration,
-  health: StoreHealth.StoreHealth
-): Effect.Effect<StoredToken | undefined | typeof unanswered> => make(store, timeout, () => [], health).read
-
 /** What a read of a store that failed or did not answer gives. */
 export const unanswered: unique symbol = Symbol.for("@iocm/cache/TokenStore/unanswered")
-
-/** Writes `stored` to the store within `timeout`; a failure is logged (`stored`'s tokens masked). */
-export const writeStore = (
-  store: TokenStore["Service"],
-  timeout: Duration.Duration,
-  health: StoreHealth.StoreHealth,
-  stored: StoredToken
-): Effect.Effect<void> => make(store, timeout, () => [], health).set(stored)
 
 /** The store's calls, bounded (see `make`). */
 export interface BoundedStore {

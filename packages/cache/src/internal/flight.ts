@@ -11,6 +11,7 @@ import { TokenSet } from "@iocm/core/TokenSet"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Random from "effect/Random"
 import type * as Redacted from "effect/Redacted"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import type { TokenError } from "../TokenError.js"
@@ -53,54 +54,82 @@ export interface Context {
   readonly known: () => ReadonlyArray<Redacted.Redacted<string>>
   /** The refresh token of `generation` was refused: the service keeps `dropped` instead. */
   readonly dropRefreshToken: (generation: number, dropped: StoredToken) => Effect.Effect<void>
+  /** Whether a caller needs the new token now (`TokenState.urgent`): the attempt may not wait. */
+  readonly urgent: () => boolean
 }
 
 /** Runs one attempt for `reason` (see the module's comment). */
 export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, AttemptFailure> => {
   const store = BoundedStore.make(context.store, context.policy.storeTimeout, context.known, context.health)
   const body = attemptBody(context, store, reason)
-  const withLock = store.withLock
-  if (withLock === undefined) return body
-  const lockedAttempt = (quiet: boolean): Effect.Effect<Obtained, AttemptFailure> =>
-    Lock.locked(withLock, {
-      body,
-      cutOff,
-      adoptOnly: adoptOrRetry(context, store, reason),
-      unlocked: Effect.flatMap(deferUntil(context, store, reason), (until) =>
-        until === undefined
-          ? body
-          : Effect.andThen(
-            quiet ? Effect.void : Report.refreshDeferred(reason, until),
-            Effect.andThen(Effect.sleep(storeRetryPause), lockedAttempt(true))
-          )),
-      quiet,
-      timeout: context.policy.storeTimeout,
-      lockWait: context.store.lockWait,
-      reason,
-      known: context.known,
-      health: context.health
-    })
-  return lockedAttempt(false)
+  return store.withLock === undefined ? body : lockedOrDeferred(context, store, store.withLock, body, reason)
 }
 
 /** The pause between two tries of a fleet's store that is out of reach. */
 const storeRetryPause = Duration.millis(250)
 
+/** What the lock gives when it fails because the store is out of reach (see `lockedOrDeferred`). */
+const storeDown: unique symbol = Symbol.for("@iocm/cache/Flight/storeDown")
+
 /**
- * How long a proactive refresh may wait for a fleet's store that is out of reach: until the forced
- * window of the token in force, which is served meanwhile — then this process refreshes on its own.
- * Undefined when it may not wait (no fleet's store, another reason, no token, too late): waiting
- * saves the fleet the ping-pong of refreshes each process would make without the store.
+ * The attempt inside the store's lock. When the lock fails because the store is out of reach, an
+ * attempt that may wait (see `deferralDeadline`) tries the lock again every `storeRetryPause`
+ * while nobody needs the new token (`Context.urgent`) and until its deadline, then runs alone; any
+ * other attempt runs alone at once.
  */
-const deferUntil = (
+const lockedOrDeferred = (
+  context: Context,
+  store: BoundedStore.BoundedStore,
+  withLock: NonNullable<TokenStore["Service"]["withLock"]>,
+  body: Effect.Effect<Obtained, AttemptFailure>,
+  reason: Reason
+): Effect.Effect<Obtained, AttemptFailure> =>
+  Effect.gen(function*() {
+    const deadline = yield* deferralDeadline(context, store, reason)
+    let deferring = false
+    while (true) {
+      const outcome = yield* Lock.locked<Obtained | typeof storeDown, AttemptFailure>(withLock, {
+        body,
+        cutOff,
+        adoptOnly: adoptOrRetry(context, store, reason),
+        unlocked: Effect.succeed(storeDown),
+        // A refresh that may wait says so instead of "running without it".
+        quiet: deadline !== undefined,
+        timeout: context.policy.storeTimeout,
+        lockWait: context.store.lockWait,
+        reason,
+        known: context.known,
+        health: context.health
+      })
+      if (outcome !== storeDown) return outcome
+      if (
+        deadline === undefined || context.now() + Duration.toMillis(storeRetryPause) >= deadline || context.urgent()
+      ) {
+        return yield* body
+      }
+      if (!deferring) yield* Report.refreshDeferred(reason, deadline)
+      deferring = true
+      yield* Effect.sleep(storeRetryPause)
+    }
+  })
+
+/**
+ * Until when a proactive refresh may wait for a fleet's store that is out of reach, serving the
+ * token in force meanwhile: the token's forced window, made earlier by up to the window's length at
+ * random, so that a fleet that waited does not then refresh alone all in the same instant (one
+ * would succeed, the others be refused). Undefined when it may not wait (no fleet's store, another
+ * reason, no token): waiting saves the fleet the ping-pong of refreshes made without the store.
+ */
+const deferralDeadline = (
   context: Context,
   store: BoundedStore.BoundedStore,
   reason: Reason
 ): Effect.Effect<number | undefined> =>
-  Effect.map(context.local, ({ stored }) => {
+  Effect.gen(function*() {
+    const { stored } = yield* context.local
     if (store.lockWait === undefined || reason !== "proactive" || stored === undefined) return undefined
-    const { forcedAt } = RefreshPolicy.windows(context.policy, stored.tokens, 0)
-    return context.now() + Duration.toMillis(storeRetryPause) < forcedAt ? forcedAt : undefined
+    const { expiresAt, forcedAt } = RefreshPolicy.windows(context.policy, stored.tokens, 0)
+    return forcedAt - (yield* Random.next) * (expiresAt - forcedAt)
   })
 
 /** The failure of an attempt the store's lock cut off before it finished. */
@@ -245,19 +274,36 @@ const attemptBody = (
 
 /**
  * The store refused this process's write (see `TokenStore.Service.commit`): another process
- * committed that generation or a newer one while this one's request was on the wire, so the
- * platform holds that one's token. It is adopted, when the store gives it and it is still valid.
+ * committed that generation or a newer one meanwhile. The platform honours the token it issued
+ * last: the store's is adopted if it was issued no earlier than this one (this process's lease ran
+ * out while its request was on the wire, and another obtained a token after it); this one, issued
+ * later, is written again above the store's generation — once: a second refusal adopts the store's.
  */
 const adoptCommitted = (
   context: Context,
   store: BoundedStore.BoundedStore,
   obtained: Obtained
 ): Effect.Effect<Obtained> =>
-  Effect.map(store.get, (shared) =>
-    shared !== undefined && shared.generation >= obtained.stored.generation &&
-      context.now() < RefreshPolicy.windows(context.policy, shared.tokens, 0).forcedAt
+  Effect.gen(function*() {
+    const shared = yield* store.get
+    if (shared === undefined) return obtained
+    if (shared.tokens.issuedAt < obtained.stored.tokens.issuedAt) {
+      const again = new StoredToken({ tokens: obtained.stored.tokens, generation: shared.generation + 1 }, {
+        disableChecks: true
+      })
+      if ((yield* store.commit(again)) !== "refused") return { ...obtained, stored: again }
+      return yield* adoptStored(context, obtained, yield* store.get)
+    }
+    return yield* adoptStored(context, obtained, shared)
+  })
+
+/** `shared`, adopted in place of what the attempt `obtained`, when it is still worth adopting. */
+const adoptStored = (context: Context, obtained: Obtained, shared: StoredToken | undefined): Effect.Effect<Obtained> =>
+  Effect.succeed(
+    shared !== undefined && context.now() < RefreshPolicy.windows(context.policy, shared.tokens, 0).forcedAt
       ? { ...obtained, operation: "refresh", stored: shared, refreshToken: "kept", adopted: true }
-      : obtained)
+      : obtained
+  )
 
 /** What `awaitStore` needs of the attempt. */
 interface Refused {
@@ -271,7 +317,8 @@ interface Refused {
 /**
  * After a refresh token refused while a fleet's store is out of reach: a sibling has probably
  * rotated it, and logging in now would invalidate the token it holds (and, with several processes
- * refused at once, each other's). So the store is waited for, up to its `lockWait`: what the sibling
+ * refused at once, each other's). So the store is waited for, up to its `lockWait` (and at most the
+ * policy's `coldStartWait`, which bounds how long callers wait for a token): what the sibling
  * commits (or seeds again, after a restart) is adopted; a store back without it fails the attempt
  * (retried under the lock, with the refused refresh token dropped); a store still out of reach then
  * gives `undefined`, and the attempt logs in on its own. Not for a store private to the process.
@@ -282,8 +329,9 @@ const awaitStore = (
   refused: Refused
 ): Effect.Effect<Obtained | undefined, AttemptFailure> =>
   Effect.gen(function*() {
-    const wait = store.lockWait
-    if (wait === undefined) return undefined
+    if (store.lockWait === undefined) return undefined
+    // Callers may be waiting on this attempt: no longer than they would wait for a first token.
+    const wait = Duration.min(store.lockWait, context.policy.coldStartWait)
     yield* Report.awaitingStore(refused.reason, refused.base.generation, wait)
     const deadline = context.now() + Duration.toMillis(wait)
     let answeredAt: number | undefined

@@ -14,7 +14,7 @@ import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import type * as RefreshPolicy from "../RefreshPolicy.js"
 import type { TokenEvent } from "../TokenEvent.js"
-import type { StoredToken, TokenStore } from "../TokenStore.js"
+import { StoredToken, type TokenStore } from "../TokenStore.js"
 import * as BoundedStore from "./boundedStore.js"
 import type { Cell } from "./cell.js"
 import * as Report from "./report.js"
@@ -69,20 +69,22 @@ const poll = (follower: Follower): Effect.Effect<void> =>
 
 /**
  * Reads the store, and adopts what it holds if it is newer than this process's and still valid (or
- * of the same generation with another token: two processes obtained that generation while the
- * store was out of reach, and the store's is the fleet's). A store found empty (a Redis restarted
- * without persistence) or behind this process (a token obtained while it was out of reach) is
- * written again with this process's valid token, so that the others adopt it instead of logging in.
+ * of the same generation with another token issued later: two processes obtained that generation
+ * while the store was out of reach, and the platform honours the later one). A store found empty (a
+ * Redis restarted without persistence) or behind this process (a token obtained while it was out
+ * of reach, a fail-over to a lagging replica) is written again with this process's valid token, so
+ * that the others adopt it instead of logging in. While the store is out of reach, its failures
+ * are not logged again (the outage was told once).
  */
 const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const stored = yield* BoundedStore.readStoreOrUnanswered(
-      follower.store,
-      follower.policy.storeTimeout,
-      follower.health
-    )
+    const store = BoundedStore.make(follower.store, follower.policy.storeTimeout, () => [], follower.health)
+    const stored = yield* (follower.health.available() ? store.read : store.probe)
     if (stored === BoundedStore.unanswered) return
-    if (stored === undefined || stored.generation < ownGeneration(follower)) return yield* reseed(follower)
+    const own = follower.cell.state.entry?.stored
+    if (stored === undefined || (own !== undefined && behind(stored, own))) {
+      return yield* reseed(follower, store, stored)
+    }
     if (!TokenState.supersedes(follower.cell.state, stored)) return
     const entry = follower.entryOf(stored, yield* Random.next)
     const at = follower.now()
@@ -103,16 +105,32 @@ const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
     })
   })
 
-/** The generation of the token set this process holds (0 for none). */
-const ownGeneration = (follower: Follower): number => follower.cell.state.entry?.stored.generation ?? 0
+/** Whether the store's `stored` is behind this process's `own`: an older generation, or the same one issued earlier. */
+const behind = (stored: StoredToken, own: StoredToken): boolean =>
+  stored.generation < own.generation || TokenState.sameGenerationNewer(stored, own)
 
-/** Writes this process's token set to an empty store, or one behind it, when its access token is valid. */
-const reseed = (follower: Follower): Effect.Effect<void> => {
-  const { state } = follower.cell
-  if (state.entry === undefined || TokenState.valid(state, follower.now()) === undefined) return Effect.void
-  const { stored } = state.entry
-  return Effect.andThen(
-    BoundedStore.writeStore(follower.store, follower.policy.storeTimeout, follower.health, stored),
-    Report.change(follower.events, { _tag: "StoreReseeded", generation: stored.generation })
-  )
-}
+/**
+ * Writes this process's token set to a store that is empty or behind it (`stored`), when its access
+ * token is valid and no attempt of its own is under way (that one reads and writes the store
+ * itself; its token may be the one being replaced). A store behind it is written only by
+ * compare-and-set (`TokenStore.Service.commit`), above the store's generation: a blind write could
+ * take the store back. Told only when written.
+ */
+const reseed = (
+  follower: Follower,
+  store: BoundedStore.BoundedStore,
+  stored: StoredToken | undefined
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const { state } = follower.cell
+    if (state.entry === undefined || state.flight !== undefined) return
+    if (TokenState.valid(state, follower.now()) === undefined) return
+    if (stored !== undefined && follower.store.commit === undefined) return
+    const own = state.entry.stored
+    const generation = stored === undefined ? own.generation : Math.max(own.generation, stored.generation + 1)
+    const written = generation === own.generation
+      ? own
+      : new StoredToken({ tokens: own.tokens, generation }, { disableChecks: true })
+    if ((yield* store.commit(written)) !== "written") return
+    yield* Report.change(follower.events, { _tag: "StoreReseeded", generation })
+  })

@@ -204,7 +204,7 @@ const tell: { readonly [K in Change["_tag"]]: (change: Extract<Change, { readonl
   StoreReseeded: (c) => ({
     event: TokenEvent.StoreReseeded({ generation: c.generation }),
     level: "Info",
-    message: "Token store found empty; seeded it again with this process's token",
+    message: "Token store found empty or behind this process; wrote this process's token to it again",
     annotations: { generation: c.generation },
     metric: Metric.update(storeReseeds, 1)
   })
@@ -327,5 +327,5 @@ export const awaitingStore = (reason: Reason, generation: number, wait: Duration
 export const commitRefused = (generation: number, stored: number): Effect.Effect<void> =>
   Effect.logWarning(
     `Token store refused the write of generation ${generation}: another process committed generation ${stored} ` +
-      "while this one's request was on the wire; adopting the store's token."
+      "meanwhile; keeping whichever token the platform issued last."
   )

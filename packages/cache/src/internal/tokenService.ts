@@ -100,6 +100,7 @@ export const make = (
         local: Effect.sync(() => ({ stored: cell.state.entry?.stored, generation: cell.state.generation })),
         known: () => BoundedStore.tokensOf(cell.state.entry?.stored),
         health,
+        urgent: () => TokenState.urgent(cell.state),
         dropRefreshToken: (generation, dropped) =>
           cell.update((state) => TokenState.refreshTokenDropped(state, generation, dropped))
       }
@@ -143,7 +144,10 @@ const adoptAtStart = (
       refreshAt,
       at
     })
-    return { entry, timer: { at: refreshAt, reason: "proactive", generation: entry.access.generation } }
+    return {
+      entry,
+      timer: { at: refreshAt, reason: "proactive", generation: entry.access.generation, access: entry.access }
+    }
   })
 
 /**

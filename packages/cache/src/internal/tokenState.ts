@@ -51,6 +51,11 @@ export interface State<F extends Flight = Flight> {
   readonly revoked: boolean
   /** The flight requested or in progress. */
   readonly flight: F | undefined
+  /**
+   * A caller waits on the flight in progress for a new token — an explicit `refresh`, or a `get`
+   * that found no fresh token, joined it: the flight may not be put off (see `urgent`).
+   */
+  readonly awaited: boolean
   readonly hold: Hold | undefined
   /** An error retrying cannot fix: no attempt starts until `refresh` is called. */
   readonly terminal: TokenError | undefined
@@ -69,6 +74,7 @@ export const initial = <F extends Flight>(entry?: Entry | undefined): State<F> =
   entry,
   revoked: false,
   flight: undefined,
+  awaited: false,
   hold: undefined,
   terminal: undefined,
   failures: 0,
@@ -116,11 +122,17 @@ export const readView = <F extends Flight>(state: State<F>): ReadView<F> => {
   }
 }
 
-/** Registers a flight for `reason` (the state must have none). */
+/** Registers a flight for `reason` (the state must have none); a caller's flight is awaited. */
 const withFlight = <F extends Flight>(state: State<F>, request: Request<F>, reason: Reason): [F, State<F>] => {
   const flight = request(reason)
-  return [flight, { ...state, flight }]
+  return [flight, { ...state, flight, awaited: reason !== "proactive" }]
 }
+
+/**
+ * Whether the flight in progress has to obtain a token now: the token was invalidated, or a caller
+ * waits on it. A proactive refresh that nobody waits for may wait for a fleet's store instead.
+ */
+export const urgent = (state: State<Flight>): boolean => state.revoked || state.awaited
 
 /**
  * A caller's `get` at `now`. Without a valid token it joins the flight in progress or starts one;
@@ -135,7 +147,9 @@ export const get = <F extends Flight>(
 ): readonly [GetDecision<F>, State<F>] => {
   const view = readView(state)
   if (view.access !== undefined && now < view.freshUntil) return [{ _tag: "Hit", access: view.access }, state]
-  if (view.flight !== undefined) return [{ _tag: "Join", flight: view.flight, started: false }, state]
+  if (view.flight !== undefined) {
+    return [{ _tag: "Join", flight: view.flight, started: false }, state.awaited ? state : { ...state, awaited: true }]
+  }
   const access = valid(state, now)
   if (state.terminal !== undefined) {
     return access !== undefined
@@ -165,7 +179,7 @@ export const refresh = <F extends Flight>(
 ): readonly [{ readonly flight: F; readonly started: boolean } | undefined, State<F>] => {
   if (state.closed) return [undefined, state]
   const cleared: State<F> = { ...state, terminal: undefined, hold: undefined, failures: 0, streak: undefined }
-  if (state.flight !== undefined) return [{ flight: state.flight, started: false }, cleared]
+  if (state.flight !== undefined) return [{ flight: state.flight, started: false }, { ...cleared, awaited: true }]
   const [flight, next] = withFlight(cleared, request, "explicit")
   return [{ flight, started: true }, next]
 }
@@ -306,14 +320,21 @@ export const adopted = <F extends Flight>(state: State<F>, entry: Entry): readon
 
 /**
  * Whether `stored`, read from a fleet's store, replaces what the state holds: a newer generation
- * than any seen, or the generation held with another access token — two processes obtained that
- * generation while the store was out of reach, and the store's is the one the fleet converges on.
+ * than any seen, or the generation held with another access token issued later — two processes
+ * obtained that generation while the store was out of reach, and the later one is the valid one.
  */
 export const supersedes = (state: State<Flight>, stored: StoredToken): boolean =>
   stored.generation > state.generation ||
   (stored.generation === state.generation && state.entry !== undefined &&
-    state.entry.stored.generation === stored.generation &&
-    Redacted.value(state.entry.stored.tokens.accessToken) !== Redacted.value(stored.tokens.accessToken))
+    sameGenerationNewer(state.entry.stored, stored))
+
+/**
+ * Whether `other`, of the same generation as `held`, is another token issued after it: of two
+ * tokens obtained as one generation, the platform honours only the one it issued last.
+ */
+export const sameGenerationNewer = (held: StoredToken, other: StoredToken): boolean =>
+  other.generation === held.generation && other.tokens.issuedAt > held.tokens.issuedAt &&
+  Redacted.value(other.tokens.accessToken) !== Redacted.value(held.tokens.accessToken)
 
 /** The refresh token of generation `generation` was refused: the entry keeps `withoutRefreshToken`. */
 export const refreshTokenDropped = <F extends Flight>(

@@ -20,6 +20,7 @@ import * as Schedule from "effect/Schedule"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import { ExpiredOnArrival, type TokenError } from "../TokenError.js"
 import type { Reason, TokenEvent } from "../TokenEvent.js"
+import type { AccessToken } from "../TokenService.js"
 import type { StoredToken } from "../TokenStore.js"
 import type { Cell, Pending, State } from "./cell.js"
 import * as Flight from "./flight.js"
@@ -45,6 +46,8 @@ export interface Timer {
   readonly reason: Reason
   /** The highest generation seen when it was set: a newer one (adopted from the store) makes it stale. */
   readonly generation: number
+  /** The access token in force when it was set: another one of the same generation (adopted) makes it stale too. */
+  readonly access: AccessToken | undefined
 }
 
 type Stepper = (now: number, input: TokenError | undefined) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
@@ -103,6 +106,14 @@ const step = (worker: Worker, progress: Progress): Effect.Effect<void> =>
     return Effect.andThen(reading, next)
   })
 
+/** A timer for `reason` at `at`, for the state the worker holds now. */
+const timerAt = (worker: Worker, at: number, reason: Reason): Timer => ({
+  at,
+  reason,
+  generation: worker.cell.state.generation,
+  access: worker.cell.state.entry?.access
+})
+
 /**
  * The worker's timer, or — when a newer token was adopted from the store since it was set (or since
  * attempts stopped) — the proactive refresh of that token: a follower refreshes on the adopted
@@ -110,8 +121,15 @@ const step = (worker: Worker, progress: Progress): Effect.Effect<void> =>
  */
 const current = (timer: Timer | undefined, state: State): Timer | undefined => {
   if (state.entry === undefined || state.flight !== undefined || state.terminal !== undefined) return timer
-  const stale = timer === undefined || state.generation > timer.generation
-  return stale ? { at: state.entry.windows.refreshAt, reason: "proactive", generation: state.generation } : timer
+  const stale = timer === undefined || state.generation > timer.generation || state.entry.access !== timer.access
+  return stale
+    ? {
+      at: state.entry.windows.refreshAt,
+      reason: "proactive",
+      generation: state.generation,
+      access: state.entry.access
+    }
+    : timer
 }
 
 /**
@@ -181,7 +199,7 @@ const abandoned = (
       attempt: result.attempt,
       retryAt: result.retryAt!
     })
-    return { at: result.retryAt!, reason: pending.reason, generation: worker.cell.state.generation }
+    return timerAt(worker, result.retryAt!, pending.reason)
   })
 
 /**
@@ -244,7 +262,7 @@ const succeeded = (
       due,
       at
     })
-    return { at: nextAt, reason: "proactive", generation: entry.access.generation }
+    return { at: nextAt, reason: "proactive", generation: entry.access.generation, access: entry.access }
   })
 
 /**
@@ -302,5 +320,5 @@ const failed = (
     )
     return result.retryAt === undefined
       ? undefined
-      : { at: result.retryAt, reason: pending.reason, generation: worker.cell.state.generation }
+      : timerAt(worker, result.retryAt, pending.reason)
   })

@@ -8,6 +8,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -27,8 +28,17 @@ import * as Scope from "effect/Scope"
 export const reconnectDelay = (retries: number): number =>
   Math.min(50 * 2 ** retries, 500) + Math.floor(Math.random() * 100)
 
-/** The wait after the `attempt`-th failed try of the first connection (one node-redis gave up): doubling from 100 ms, at most 2 s. */
+/** How node-redis is told to reconnect: `(retries, cause) => delay`, `cause` the failure. */
+export type ReconnectStrategy = (retries: number, cause: Error) => number
+
+/**
+ * The wait after the `attempt`-th failed try that node-redis did not retry itself (a handshake it
+ * gave up on, a client that could not be made): doubling from 100 ms, at most 2 s.
+ */
 const retryDelay = (attempt: number): Duration.Duration => Duration.millis(Math.min(100 * 2 ** attempt, 2_000))
+
+/** How long the same failure is not told again. */
+const repeatAfterMillis = 60_000
 
 /** What a command sent before the first connection fails with. */
 const notConnected = new Redis.RedisError({
@@ -42,30 +52,56 @@ const tryConnect = (
 ): Effect.Effect<Redis.Redis["Service"], Redis.RedisError> =>
   Effect.flatMap(Scope.fork(parent, "sequential"), (scope) =>
     Layer.buildWithScope(connection, scope).pipe(
-      // Its warning for every failed try would repeat what the token service reports once.
+      // Its own warning for every failed try would bury the failures `teller` tells once.
       Effect.provideService(References.MinimumLogLevel, "Error"),
       Effect.map(Context.get(Redis.Redis)),
       Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
     ))
 
 /**
- * The `Redis` service over `connection`, connected in the background for the life of the scope;
- * the first connection is waited for up to `firstWait`.
+ * Tells each failure to connect as a warning — a new one at once, the same one again after
+ * `repeatAfterMillis` — so that a wrong password, a TLS or DNS failure is seen without a line per
+ * retry. Callable from node-redis's callbacks (it runs the log line in `context`).
+ */
+const teller = (context: Context.Context<never>) => {
+  const run = Effect.runForkWith(context)
+  let last: { readonly message: string; readonly at: number } | undefined
+  return (what: string): void => {
+    const at = Date.now()
+    if (last !== undefined && last.message === what && at - last.at < repeatAfterMillis) return
+    last = { message: what, at }
+    run(Effect.logWarning(`Redis connection failed, trying again: ${what}`))
+  }
+}
+
+/** The words of a failure to connect (node-redis's errors carry no credentials). */
+const describe = (cause: unknown): string =>
+  cause instanceof Redis.RedisError ? describe(cause.cause) : cause instanceof Error ? cause.message : String(cause)
+
+/**
+ * The `Redis` service over the connection `connect` builds with the reconnect strategy it is given,
+ * connected in the background for the life of the scope; the first connection is waited for up to
+ * `firstWait`.
  */
 export const make = (
-  connection: Layer.Layer<Redis.Redis, Redis.RedisError>,
+  connect: (reconnectStrategy: ReconnectStrategy) => Layer.Layer<Redis.Redis, Redis.RedisError>,
   firstWait: Duration.Duration
 ): Effect.Effect<Redis.Redis["Service"], never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
+    const tell = teller(yield* Effect.context<never>())
+    const connection = connect((retries, cause) => {
+      tell(describe(cause))
+      return reconnectDelay(retries)
+    })
     const connected = yield* Deferred.make<Redis.Redis["Service"]>()
     let current: Redis.Redis["Service"] | undefined
     const untilConnected = (attempt: number): Effect.Effect<void> =>
       tryConnect(connection, scope).pipe(
-        Effect.matchEffect({
-          onFailure: (error) =>
+        Effect.matchCauseEffect({
+          onFailure: (cause) =>
             Effect.andThen(
-              attempt === 0 ? Effect.logWarning("Redis refused the connection; trying again", error) : Effect.void,
+              Effect.sync(() => tell(describe(Cause.squash(cause)))),
               Effect.andThen(Effect.sleep(retryDelay(attempt)), untilConnected(attempt + 1))
             ),
           onSuccess: (redis) => {

@@ -26,7 +26,7 @@ export const newKey = (): Redacted.Redacted<string> => Redacted.make(randomBytes
 export const connect = (
   url: string,
   connectWait?: Duration.Input
-): Effect.Effect<Redis.Redis["Service"], never, Scope.Scope> =>
+): Effect.Effect<Redis.Redis["Service"], Redis.RedisError, Scope.Scope> =>
   Effect.map(Layer.build(TokenStore.layerConnection(url, { connectWait })), Context.get(Redis.Redis))
 
 /** A store of `app` on a connection of its own, for the scope. */
@@ -34,7 +34,7 @@ export const open = (
   url: string,
   options: TokenStore.StoreOptions & { readonly connectWait?: Duration.Input },
   app: string = appId
-): Effect.Effect<TokenStore.Service, TokenStore.StoreKeyError, Scope.Scope> =>
+): Effect.Effect<TokenStore.Service, TokenStore.StoreKeyError | Redis.RedisError, Scope.Scope> =>
   Effect.flatMap(
     connect(url, options.connectWait),
     (redis) => TokenStore.make(options).pipe(Effect.provideService(Redis.Redis, redis), Effect.provide(platform(app)))
