@@ -80,7 +80,11 @@ describe.concurrent("pnpm example observability", () => {
       const seconds = Number(expiry![1]) - Date.now() / 1000
       assert.isTrue(seconds > -1 && seconds <= 5, `the token expires ${seconds} s from now`)
       assert.match(run.stdout, /^iocm_token_login_total\{outcome="success",reason="cold"\} 1$/m)
-      assert.match(run.stdout, /^(\d+) of \1 business calls succeeded$/m, "every call succeeded, the refused one replayed")
+      assert.match(
+        run.stdout,
+        /^(\d+) of \1 business calls succeeded$/m,
+        "every call succeeded, the refused one replayed"
+      )
     }))
 
   it.live("OTEL_EXPORTER_OTLP_ENDPOINT: spans and metrics are exported over OTLP/HTTP", () =>
