@@ -10,3 +10,10 @@
  * @since 0.1.0
  */
 export * as Simulator from "./Simulator.js"
+
+/**
+ * The simulator's command line as an `effect/cli` command (`iocm-simulator`, `iocm simulator`).
+ *
+ * @since 0.2.0
+ */
+export * as SimulatorCommand from "./SimulatorCommand.js"

@@ -1,42 +1,41 @@
 /**
- * The `pnpm simulator` command line: flags and environment variables to `SimulatorOptions`, the
- * start-up banner or the `--json` ready line, clean stop on SIGINT/SIGTERM (via
- * `NodeRuntime.runMain`). Where its lines go is `output.ts`.
+ * The simulator's command line on `effect/cli`: its flags (with their `IOCM_SIM_*`, `IOCM_APP_ID` and
+ * `IOCM_SECRET` fallbacks; flags win), the checks of their values, the start-up banner or the
+ * `--json` ready line, and serving until interrupted. `effect/cli` parses the command line and writes
+ * the help; where the simulator's own lines go is `output.ts`, how the `iocm-simulator` bin reports
+ * a failure is `runner.ts`.
  *
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as CliError from "effect/cli/CliError"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Result from "effect/Result"
 import * as Path from "node:path"
 import type { AppRegistration, Endpoint, Faults, Simulator, SimulatorOptions } from "../Simulator.js"
 import { defaultPort, demoApp } from "./defaults.js"
 import { parse as parseDuration } from "./duration.js"
 import { businessEndpoints, endpoints, isEndpoint } from "./endpoints.js"
 import { maxLatency } from "./faults.js"
-import { fixturesDirectory, packageVersion } from "./fixtures.js"
+import { fixturesDirectory } from "./fixtures.js"
 import * as Launcher from "./launcher.js"
 import * as Output from "./output.js"
 import * as internal from "./simulator.js"
+import type { SimulatorError } from "./simulatorError.js"
 
 /**
- * A command line the CLI cannot use; printed with a pointer to `--help`, exit code 2.
+ * What the command line asks for, checked.
  *
  * @internal
  */
-export class CliUsageError extends Data.TaggedError("CliUsageError")<{ readonly message: string }> {}
-
-/** @internal */
-export interface Command {
-  readonly help: boolean
-  /** `--version`: print the package's version and exit. */
-  readonly version: boolean
+export interface Resolved {
   /** `--json`: one JSON line on stdout when ready (see `readyLine`), logs on stderr. */
   readonly json: boolean
   readonly options: SimulatorOptions
@@ -47,308 +46,266 @@ export interface Command {
 /** @internal */
 export const frozenDemoApp = { appId: "iocm-frozen-app", secret: "iocm-frozen-secret", frozen: true } as const
 
-/**
- * The help text; `program` is how the user started it (`pnpm simulator` in this repository,
- * `iocm-simulator` where the package is installed).
- *
- * @internal
- */
-export const helpFor = (program: string): string =>
-  `${program} [flags]
+// --- checks of one value: the value, or a message naming the flag ---------------------------------
 
-A fake Huawei IoT platform (OceanConnect) for tests and examples: login, refreshToken, and the
-business APIs (device query, registration and deletion, device commands, subscriptions) behind
-the platform's authentication, with its token rules, error codes, flow control and HTTPS
-(test-only certificates). Stop it with Ctrl-C or SIGTERM.
+const invalid = (message: string) => new CliError.ValidationError({ message })
 
-Flags (environment variable in brackets; flags win):
-  --port <n>               port to listen on, 0 for any (IOCM_SIM_PORT)            default ${defaultPort}
-  --host <addr>            interface to bind (IOCM_SIM_HOST)                      default 127.0.0.1
-  --http                   plain HTTP instead of HTTPS (IOCM_SIM_HTTP=1)
-  --mtls                   mutual TLS: require a client certificate signed by fixtures/ca.pem
-                           (IOCM_SIM_MTLS=1)
-  --app-id <id>            the main app's appId (IOCM_APP_ID)                     default ${demoApp.appId}
-  --secret <secret>        the main app's secret (IOCM_SECRET)                    default ${demoApp.secret}
-  --app <id>:<secret>[:frozen]
-                           register another app; repeatable. A frozen demo app
-                           ${frozenDemoApp.appId}:${frozenDemoApp.secret} is always registered.
-  --token-lifetime <d>     access-token lifetime (IOCM_SIM_TOKEN_LIFETIME)        default 3600s
-  --refresh-lifetime <d>   refresh-token lifetime (IOCM_SIM_REFRESH_LIFETIME)     default 30d
-  --rate-limit <n>         business calls per window per app (IOCM_SIM_RATE_LIMIT) default 100
-  --rate-window <d>        flow-control window (IOCM_SIM_RATE_WINDOW)             default 60s
-  --frozen-code <code>     100449 or 100247, answered to a frozen app (IOCM_SIM_FROZEN_CODE)
-                                                                                  default 100449
-  --fault <endpoint>:<kind>[=<value>]
-                           inject a fault; repeatable (IOCM_SIM_FAULTS, comma-separated).
-                           endpoint: login | refresh | all, or a business one:
-                                     ${businessEndpoints.join(" | ")}
-                           kind:     error[=rate]     share of 500/50252 answers (rate 0..1, default 1)
-                                     reset[=rate]     connection destroyed without an answer
-                                     truncate[=rate]  200 with a JSON body cut in the middle
-                                     html[=rate]      502 with a proxy's HTML page
-                                     latency=<d>      added delay
-                                     times=<n>        only the next n requests, then clear
-                           e.g. --fault refresh:error=0.3 --fault all:latency=200ms
-  --app-key-header <name>  header carrying the appId on business calls (IOCM_SIM_APP_KEY_HEADER)
-                                                                                  default app_key
-  --result-keys            business errors as {"resultcode","resultmsg"} instead of
-                           {"error_code","error_desc"}
-  --max-body-size <bytes>  largest request body accepted                          default 65536
-  --no-control             do not serve the control API under /_simulator
-  --quiet                  no per-request log lines (IOCM_SIM_QUIET=1)
-  --json                   when ready, print one JSON line on stdout instead of the banner:
-                           {"baseUrl","protocol","mutualTls","caFile","certFile","keyFile",
-                           "appId","secret"} (file paths null over --http; "secret" only
-                           when it is the demo one); request logs go to stderr
-  --version                print the version and exit
-  -h, --help               show this help
+const integer =
+  (name: string, min: number, max: number) => (text: string): Effect.Effect<number, CliError.CliError> => {
+    const n = Number(text)
+    return /^\d+$/.test(text.trim()) && n >= min && n <= max
+      ? Effect.succeed(n)
+      : Effect.fail(invalid(`${name} must be a whole number between ${min} and ${max}, got "${text}"`))
+  }
 
-Durations: 90 (seconds), 500ms, 10s, 5m, 1h, 30d, or "10 seconds".
-
-Control API (unless --no-control), JSON:
-  GET    /_simulator/counters                 requests per endpoint and outcome, logins, refreshes
-  POST   /_simulator/counters/reset
-  PUT    /_simulator/faults/<endpoint|all>    body like {"errorRate":0.5,"latency":"200ms","times":3}
-  DELETE /_simulator/faults
-  POST   /_simulator/apps                     body {"appId":"…","secret":"…","frozen":false}
-  POST   /_simulator/apps/<appId>/freeze | /unfreeze | /revoke
-  POST   /_simulator/revoke                   invalidate every token
-  POST   /_simulator/devices                  body {"nodeId":"…","appId":"…","deviceType":"…",…}
-  GET    /_simulator/commands?appId=<appId>   the commands sent, with their status now
-  GET    /_simulator/subscriptions?appId=<appId>
-
-Example:
-  curl --cacert ${Path.join(fixturesDirectory, "ca.pem")} \\
-    -d 'appId=${demoApp.appId}&secret=${demoApp.secret}' https://127.0.0.1:${defaultPort}/iocm/app/sec/v1.1.0/login
-`
-
-/** @internal */
-export const helpText: string = helpFor("pnpm simulator")
-
-type Env = Readonly<Record<string, string | undefined>>
-
-const usage = (message: string) => new CliUsageError({ message })
-
-const truthy = (value: string | undefined): boolean =>
-  value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase())
-
-const integer = (name: string, text: string, min: number, max: number): Result.Result<number, CliUsageError> => {
-  const n = Number(text)
-  return /^\d+$/.test(text.trim()) && n >= min && n <= max
-    ? Result.succeed(n)
-    : Result.fail(usage(`${name} must be a whole number between ${min} and ${max}, got "${text}"`))
-}
-
-const duration = (name: string, text: string): Result.Result<Duration.Duration, CliUsageError> =>
+const positiveDuration = (name: string) => (text: string): Effect.Effect<Duration.Duration, CliError.CliError> =>
   Option.match(parseDuration(text).pipe(Option.filter((d) => Duration.toMillis(d) > 0)), {
     onNone: () =>
-      Result.fail(usage(`${name} must be a positive duration (e.g. 90, 500ms, 10s, 5m, 1h, 30d), got "${text}"`)),
-    onSome: Result.succeed
+      Effect.fail(invalid(`${name} must be a positive duration (e.g. 90, 500ms, 10s, 5m, 1h, 30d), got "${text}"`)),
+    onSome: Effect.succeed
   })
 
-const rate = (spec: string, text: string | undefined): Result.Result<number, CliUsageError> => {
-  if (text === undefined) return Result.succeed(1)
+const rate = (spec: string, text: string | undefined): Effect.Effect<number, CliError.CliError> => {
+  if (text === undefined) return Effect.succeed(1)
   const n = Number(text)
   return text.trim() !== "" && Number.isFinite(n) && n >= 0 && n <= 1
-    ? Result.succeed(n)
-    : Result.fail(usage(`--fault ${spec}: the rate must be between 0 and 1`))
+    ? Effect.succeed(n)
+    : Effect.fail(invalid(`--fault ${spec}: the rate must be between 0 and 1`))
+}
+
+const latency = (spec: string, value: string | undefined): Effect.Effect<Duration.Duration, CliError.CliError> => {
+  if (value === undefined) return Effect.fail(invalid(`--fault ${spec}: latency needs a duration`))
+  return Option.match(parseDuration(value), {
+    onNone: () => Effect.fail(invalid(`--fault ${spec}: "${value}" is not a duration`)),
+    onSome: (d) =>
+      Duration.isGreaterThan(d, maxLatency)
+        ? Effect.fail(invalid(`--fault ${spec}: latency must be at most ${Duration.format(maxLatency)}`))
+        : Effect.succeed(d)
+  })
+}
+
+/** The endpoints a fault spec names: one, or `all`. */
+const targetsOf = (spec: string, endpoint: string): Effect.Effect<ReadonlyArray<Endpoint>, CliError.CliError> =>
+  endpoint === "all"
+    ? Effect.succeed(endpoints)
+    : isEndpoint(endpoint)
+    ? Effect.succeed([endpoint])
+    : Effect.fail(invalid(`--fault ${spec}: unknown endpoint "${endpoint}" (${endpoints.join(", ")}, all)`))
+
+/** The faults of one kind (`error`, `reset`, …) with its value. */
+const faultOf = (spec: string, kind: string, value: string | undefined): Effect.Effect<Faults, CliError.CliError> => {
+  switch (kind) {
+    case "error":
+    case "error-rate":
+      return Effect.map(rate(spec, value), (errorRate) => ({ errorRate }))
+    case "reset":
+      return Effect.map(rate(spec, value), (reset) => ({ reset }))
+    case "truncate":
+      return Effect.map(rate(spec, value), (truncate) => ({ truncate }))
+    case "html":
+      return Effect.map(rate(spec, value), (html) => ({ html }))
+    case "latency":
+      return Effect.map(latency(spec, value), (d) => ({ latency: d }))
+    case "times":
+      return Effect.map(integer(`--fault ${spec}`, 1, Number.MAX_SAFE_INTEGER)(value ?? ""), (times) => ({ times }))
+    default:
+      return Effect.fail(
+        invalid(`--fault ${spec}: unknown kind "${kind}" (error, reset, truncate, html, latency, times)`)
+      )
+  }
 }
 
 /** Parses one `--fault` spec into the faults of the endpoints it names. */
-const parseFault = (spec: string): Result.Result<readonly [ReadonlyArray<Endpoint>, Faults], CliUsageError> =>
-  Result.gen(function*() {
-    const match = /^([a-z]+):([a-z-]+)(?:=(.*))?$/.exec(spec.trim())
-    if (match === null) {
-      return yield* Result.fail(usage(`--fault "${spec}" is not <endpoint>:<kind>[=<value>]`))
-    }
-    const [, endpoint = "", kind = "", value] = match
-    const targets: ReadonlyArray<Endpoint> | undefined = endpoint === "all"
-      ? endpoints
-      : isEndpoint(endpoint)
-      ? [endpoint]
-      : undefined
-    if (targets === undefined) {
-      return yield* Result.fail(
-        usage(`--fault ${spec}: unknown endpoint "${endpoint}" (${endpoints.join(", ")}, all)`)
-      )
-    }
-    switch (kind) {
-      case "error":
-      case "error-rate":
-        return [targets, { errorRate: yield* rate(spec, value) }] as const
-      case "reset":
-        return [targets, { reset: yield* rate(spec, value) }] as const
-      case "truncate":
-        return [targets, { truncate: yield* rate(spec, value) }] as const
-      case "html":
-        return [targets, { html: yield* rate(spec, value) }] as const
-      case "latency": {
-        if (value === undefined) return yield* Result.fail(usage(`--fault ${spec}: latency needs a duration`))
-        const d = yield* Option.match(parseDuration(value), {
-          onNone: () => Result.fail(usage(`--fault ${spec}: "${value}" is not a duration`)),
-          onSome: Result.succeed
-        })
-        if (Duration.isGreaterThan(d, maxLatency)) {
-          return yield* Result.fail(usage(`--fault ${spec}: latency must be at most ${Duration.format(maxLatency)}`))
-        }
-        return [targets, { latency: d }] as const
-      }
-      case "times":
-        return [targets, { times: yield* integer(`--fault ${spec}`, value ?? "", 1, Number.MAX_SAFE_INTEGER) }] as const
-      default:
-        return yield* Result.fail(
-          usage(`--fault ${spec}: unknown kind "${kind}" (error, reset, truncate, html, latency, times)`)
-        )
-    }
-  })
-
-const parseApp = (text: string): Result.Result<AppRegistration, CliUsageError> => {
-  const parts = text.split(":")
-  const [appId = "", secret = "", flag] = parts
-  if (
-    parts.length < 2 || parts.length > 3 || appId === "" || secret === "" || (flag !== undefined && flag !== "frozen")
-  ) {
-    return Result.fail(usage(`--app "${text}" is not <appId>:<secret>[:frozen]`))
-  }
-  return Result.succeed({ appId, secret, frozen: flag === "frozen" })
+const parseFault = (spec: string): Effect.Effect<readonly [ReadonlyArray<Endpoint>, Faults], CliError.CliError> => {
+  const match = /^([a-z]+):([a-z-]+)(?:=(.*))?$/.exec(spec.trim())
+  if (match === null) return Effect.fail(invalid(`--fault "${spec}" is not <endpoint>:<kind>[=<value>]`))
+  const [, endpoint = "", kind = "", value] = match
+  return Effect.all([targetsOf(spec, endpoint), faultOf(spec, kind, value)])
 }
 
-const valueFlags = new Set([
-  "--port",
-  "--host",
-  "--app-id",
-  "--secret",
-  "--app",
-  "--token-lifetime",
-  "--refresh-lifetime",
-  "--rate-limit",
-  "--rate-window",
-  "--frozen-code",
-  "--fault",
-  "--app-key-header",
-  "--max-body-size"
-])
+const parseApp = (text: string): Effect.Effect<AppRegistration, CliError.CliError> => {
+  const parts = text.split(":")
+  const [appId = "", secret = "", flag] = parts
+  return parts.length < 2 || parts.length > 3 || appId === "" || secret === "" ||
+      (flag !== undefined && flag !== "frozen")
+    ? Effect.fail(invalid(`--app "${text}" is not <appId>:<secret>[:frozen]`))
+    : Effect.succeed({ appId, secret, frozen: flag === "frozen" })
+}
 
-const booleanFlags = new Set([
-  "--http",
-  "--mtls",
-  "--result-keys",
-  "--no-control",
-  "--quiet",
-  "--json",
-  "--version",
-  "--help",
-  "-h"
-])
+// --- the flags ------------------------------------------------------------------------------------
+
+/** A flag with a value, falling back to the variable `variable` when it is not given. */
+const valued = (name: string, metavar: string, variable?: string) => {
+  const flag = Flag.String(name).pipe(Flag.withMetavar(metavar))
+  return variable === undefined ? flag : flag.pipe(Flag.withFallbackConfig(Config.String(variable)))
+}
+
+/** A switch, off unless given (or its variable says `1`, `true`, `yes` or `on`). */
+const switched = (name: string, description: string, variable?: string) => {
+  const flag = variable === undefined ? Flag.Boolean(name) : Flag.Boolean(name).pipe(
+    Flag.withFallbackConfig(Config.Boolean(variable))
+  )
+  return flag.pipe(Flag.withoutNegation, Flag.withDefault(false), Flag.withDescription(description))
+}
+
+const durationFlag = (name: string, variable: string, description: string) =>
+  valued(name, "d", variable).pipe(
+    Flag.mapEffect(positiveDuration(`--${name}`)),
+    Flag.optional,
+    Flag.withDescription(description)
+  )
 
 /**
- * Parses the command line and the environment; flags win over environment variables.
+ * The simulator's flags, each with the variable it falls back to.
  *
  * @internal
  */
-export const parse = (argv: ReadonlyArray<string>, env: Env): Result.Result<Command, CliUsageError> =>
-  Result.gen(function*() {
-    const values = new Map<string, Array<string>>()
-    const flags = new Set<string>()
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i] ?? ""
-      if (arg === "--") continue
-      const eq = arg.indexOf("=")
-      const name = arg.startsWith("--") && eq !== -1 ? arg.slice(0, eq) : arg
-      if (valueFlags.has(name)) {
-        let value: string | undefined
-        if (eq !== -1 && name !== arg) {
-          value = arg.slice(eq + 1)
-        } else {
-          value = argv[i + 1]
-          i++
-        }
-        if (value === undefined) return yield* Result.fail(usage(`${name} needs a value`))
-        values.set(name, [...(values.get(name) ?? []), value])
-      } else if (booleanFlags.has(arg)) {
-        flags.add(arg)
-      } else {
-        return yield* Result.fail(usage(`unknown argument "${arg}"`))
-      }
-    }
-    const help = flags.has("--help") || flags.has("-h")
-    const last = (flag: string, envName?: string): string | undefined => {
-      const given = values.get(flag)
-      if (given !== undefined) return given[given.length - 1]
-      const fromEnv = envName === undefined ? undefined : env[envName]
-      return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv
-    }
+export const flags = {
+  port: valued("port", "n", "IOCM_SIM_PORT").pipe(
+    Flag.mapEffect(integer("--port", 0, 65535)),
+    Flag.withDefault(defaultPort),
+    Flag.withDescription(`port to listen on, 0 for any (IOCM_SIM_PORT; default ${defaultPort})`)
+  ),
+  host: valued("host", "addr", "IOCM_SIM_HOST").pipe(
+    Flag.withDefault("127.0.0.1"),
+    Flag.withDescription("interface to bind (IOCM_SIM_HOST; default 127.0.0.1)")
+  ),
+  http: switched("http", "plain HTTP instead of HTTPS (IOCM_SIM_HTTP=1)", "IOCM_SIM_HTTP"),
+  mtls: switched(
+    "mtls",
+    "mutual TLS: require a client certificate signed by fixtures/ca.pem (IOCM_SIM_MTLS=1)",
+    "IOCM_SIM_MTLS"
+  ),
+  appId: valued("app-id", "id", "IOCM_APP_ID").pipe(
+    Flag.withDefault(demoApp.appId),
+    Flag.withDescription(`the main app's appId (IOCM_APP_ID; default ${demoApp.appId})`)
+  ),
+  secret: Flag.Redacted("secret").pipe(
+    Flag.withMetavar("secret"),
+    Flag.withFallbackConfig(Config.Redacted("IOCM_SECRET")),
+    Flag.optional,
+    Flag.withDescription(`the main app's secret (IOCM_SECRET; default ${demoApp.secret})`)
+  ),
+  apps: valued("app", "id:secret[:frozen]").pipe(
+    Flag.atLeast(0),
+    Flag.mapEffect(Effect.forEach(parseApp)),
+    Flag.withDescription(
+      `register another app; repeatable (a frozen ${frozenDemoApp.appId}:${frozenDemoApp.secret} always is)`
+    )
+  ),
+  tokenLifetime: durationFlag(
+    "token-lifetime",
+    "IOCM_SIM_TOKEN_LIFETIME",
+    "access-token lifetime (IOCM_SIM_TOKEN_LIFETIME; default 3600s)"
+  ),
+  refreshLifetime: durationFlag(
+    "refresh-lifetime",
+    "IOCM_SIM_REFRESH_LIFETIME",
+    "refresh-token lifetime (IOCM_SIM_REFRESH_LIFETIME; default 30d)"
+  ),
+  rateLimit: valued("rate-limit", "n", "IOCM_SIM_RATE_LIMIT").pipe(
+    Flag.mapEffect(integer("--rate-limit", 0, 1_000_000_000)),
+    Flag.optional,
+    Flag.withDescription("business calls per window per app (IOCM_SIM_RATE_LIMIT; default 100)")
+  ),
+  rateWindow: durationFlag(
+    "rate-window",
+    "IOCM_SIM_RATE_WINDOW",
+    "flow-control window (IOCM_SIM_RATE_WINDOW; default 60s)"
+  ),
+  frozenCode: valued("frozen-code", "code", "IOCM_SIM_FROZEN_CODE").pipe(
+    Flag.mapEffect((code): Effect.Effect<"100449" | "100247", CliError.CliError> =>
+      code === "100449" || code === "100247"
+        ? Effect.succeed(code)
+        : Effect.fail(invalid(`--frozen-code must be 100449 or 100247, got "${code}"`))
+    ),
+    Flag.optional,
+    Flag.withDescription("100449 or 100247, answered to a frozen app (IOCM_SIM_FROZEN_CODE; default 100449)")
+  ),
+  faults: valued("fault", "endpoint:kind[=value]").pipe(
+    Flag.atLeast(0),
+    Flag.withDescription("inject a fault; repeatable (IOCM_SIM_FAULTS, comma separated, comes first); see below")
+  ),
+  appKeyHeader: valued("app-key-header", "name", "IOCM_SIM_APP_KEY_HEADER").pipe(
+    Flag.optional,
+    Flag.withDescription("header carrying the appId on business calls (IOCM_SIM_APP_KEY_HEADER; default app_key)")
+  ),
+  resultKeys: switched(
+    "result-keys",
+    "business errors as {\"resultcode\",\"resultmsg\"} instead of {\"error_code\",\"error_desc\"}"
+  ),
+  maxBodySize: valued("max-body-size", "bytes").pipe(
+    Flag.mapEffect(integer("--max-body-size", 1, 2 ** 30)),
+    Flag.optional,
+    Flag.withDescription("largest request body accepted (default 65536)")
+  ),
+  noControl: switched("no-control", "do not serve the control API under /_simulator"),
+  quiet: switched("quiet", "no per-request log lines (IOCM_SIM_QUIET=1)", "IOCM_SIM_QUIET"),
+  json: switched(
+    "json",
+    "when ready, print one JSON line on stdout instead of the banner: {\"baseUrl\",\"protocol\",\"mutualTls\"," +
+      "\"caFile\",\"certFile\",\"keyFile\",\"appId\",\"secret\"} (files null over --http; secret only when it is " +
+      "the demo one); request logs go to stderr"
+  )
+}
 
-    const portText = last("--port", "IOCM_SIM_PORT")
-    const port = portText === undefined ? defaultPort : yield* integer("--port", portText, 0, 65535)
-    const host = last("--host", "IOCM_SIM_HOST") ?? "127.0.0.1"
-    const http = flags.has("--http") || truthy(env["IOCM_SIM_HTTP"])
-    const mutual = flags.has("--mtls") || truthy(env["IOCM_SIM_MTLS"])
-    if (http && mutual) return yield* Result.fail(usage("--mtls needs HTTPS; drop --http"))
+/**
+ * The values of the flags, as `effect/cli` parsed them.
+ *
+ * @internal
+ */
+export type Input = { readonly [K in keyof typeof flags]: (typeof flags)[K] extends Flag.Flag<infer A> ? A : never }
 
-    const appId = last("--app-id", "IOCM_APP_ID") ?? demoApp.appId
-    const secret = last("--secret", "IOCM_SECRET") ?? demoApp.secret
-    if (appId.length > 256 || secret.length > 256) {
-      return yield* Result.fail(usage("the appId and secret are at most 256 characters"))
-    }
-    const apps: Array<AppRegistration> = []
-    for (const text of values.get("--app") ?? []) apps.push(yield* parseApp(text))
-    if (appId !== frozenDemoApp.appId && !apps.some((a) => a.appId === frozenDemoApp.appId)) {
-      apps.push(frozenDemoApp)
-    }
-
-    const optionalDuration = (flag: string, envName: string) => {
-      const text = last(flag, envName)
-      return text === undefined ? Result.succeed(undefined) : duration(flag, text)
-    }
-    const tokenLifetime = yield* optionalDuration("--token-lifetime", "IOCM_SIM_TOKEN_LIFETIME")
-    const refreshTokenLifetime = yield* optionalDuration("--refresh-lifetime", "IOCM_SIM_REFRESH_LIFETIME")
-    const rateWindow = yield* optionalDuration("--rate-window", "IOCM_SIM_RATE_WINDOW")
-    const rateText = last("--rate-limit", "IOCM_SIM_RATE_LIMIT")
-    const rateLimit = rateText === undefined ? undefined : yield* integer("--rate-limit", rateText, 0, 1_000_000_000)
-    const frozenCode = last("--frozen-code", "IOCM_SIM_FROZEN_CODE")
-    if (frozenCode !== undefined && frozenCode !== "100449" && frozenCode !== "100247") {
-      return yield* Result.fail(usage(`--frozen-code must be 100449 or 100247, got "${frozenCode}"`))
-    }
-    const maxText = last("--max-body-size")
-    const maxBodySize = maxText === undefined ? undefined : yield* integer("--max-body-size", maxText, 1, 2 ** 30)
-
-    const faultSpecs = [
-      ...(env["IOCM_SIM_FAULTS"] ?? "").split(",").filter((s) => s.trim() !== ""),
-      ...(values.get("--fault") ?? [])
-    ]
+/** The faults of `IOCM_SIM_FAULTS` then of the `--fault` flags, merged per endpoint (a later one wins). */
+const faultsOf = (flagSpecs: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const fromEnv = yield* Config.String("IOCM_SIM_FAULTS").pipe(Config.withDefault(""), Effect.orDie)
+    const specs = [...fromEnv.split(",").filter((s) => s.trim() !== ""), ...flagSpecs]
     const faults: Partial<Record<Endpoint, Faults>> = {}
-    for (const spec of faultSpecs) {
+    for (const spec of specs) {
       const [targets, f] = yield* parseFault(spec)
       for (const target of targets) faults[target] = { ...faults[target], ...f }
     }
-
-    const options: SimulatorOptions = {
-      host,
-      port,
-      protocol: http ? "http" : "https",
-      tls: { mutual },
-      app: { appId, secret: Redacted.make(secret) },
-      apps,
-      tokenLifetime,
-      refreshTokenLifetime,
-      rateLimit: { limit: rateLimit, window: rateWindow },
-      frozenCode,
-      faults,
-      maxBodySize,
-      appKeyHeader: last("--app-key-header", "IOCM_SIM_APP_KEY_HEADER"),
-      businessErrorKeys: flags.has("--result-keys") ? "resultcode" : "error_code",
-      controlApi: !flags.has("--no-control"),
-      logRequests: !(flags.has("--quiet") || truthy(env["IOCM_SIM_QUIET"]))
-    }
-    return {
-      help,
-      version: flags.has("--version"),
-      json: flags.has("--json"),
-      options,
-      demoSecret: secret === demoApp.secret
-    }
+    return faults
   })
+
+/**
+ * Checks what the flags say together and turns them into the simulator's options.
+ *
+ * @internal
+ */
+export const resolve = (input: Input): Effect.Effect<Resolved, CliError.CliError> =>
+  Effect.gen(function*() {
+    if (input.http && input.mtls) return yield* invalid("--mtls needs HTTPS; drop --http")
+    const secret = Option.match(input.secret, { onNone: () => demoApp.secret, onSome: Redacted.value })
+    if (input.appId.length > 256 || secret.length > 256) {
+      return yield* invalid("the appId and secret are at most 256 characters")
+    }
+    const apps = input.appId === frozenDemoApp.appId || input.apps.some((a) => a.appId === frozenDemoApp.appId)
+      ? input.apps
+      : [...input.apps, frozenDemoApp]
+    const options: SimulatorOptions = {
+      host: input.host,
+      port: input.port,
+      protocol: input.http ? "http" : "https",
+      tls: { mutual: input.mtls },
+      app: { appId: input.appId, secret: Redacted.make(secret) },
+      apps,
+      tokenLifetime: Option.getOrUndefined(input.tokenLifetime),
+      refreshTokenLifetime: Option.getOrUndefined(input.refreshLifetime),
+      rateLimit: { limit: Option.getOrUndefined(input.rateLimit), window: Option.getOrUndefined(input.rateWindow) },
+      frozenCode: Option.getOrUndefined(input.frozenCode),
+      faults: yield* faultsOf(input.faults),
+      maxBodySize: Option.getOrUndefined(input.maxBodySize),
+      appKeyHeader: Option.getOrUndefined(input.appKeyHeader),
+      businessErrorKeys: input.resultKeys ? "resultcode" : "error_code",
+      controlApi: !input.noControl,
+      logRequests: !input.quiet
+    }
+    return { json: input.json, options, demoSecret: secret === demoApp.secret }
+  })
+
+// --- what it prints ---------------------------------------------------------------------------------
 
 const describeFaults = (faults: Partial<Record<Endpoint, Faults>> | undefined): string => {
   const parts = Object.entries(faults ?? {}).map(([endpoint, f]) =>
@@ -366,13 +323,13 @@ const describeFaults = (faults: Partial<Record<Endpoint, Faults>> | undefined): 
  *
  * @internal
  */
-export const banner = (service: Simulator.Service, command: Command): string => {
-  const o = command.options
+export const banner = (service: Simulator.Service, resolved: Resolved): string => {
+  const o = resolved.options
   const ca = Path.join(fixturesDirectory, "ca.pem")
-  const secret = command.demoSecret ? Redacted.value(service.app.secret) : "<as given in IOCM_SECRET / --secret>"
+  const secret = resolved.demoSecret ? Redacted.value(service.app.secret) : "<as given in IOCM_SECRET / --secret>"
   // The demo secret is shown as is; any other is left to the shell, so it must be double-quoted.
-  const curlSecret = command.demoSecret ? Redacted.value(service.app.secret) : "$IOCM_SECRET"
-  const quote = command.demoSecret ? "'" : "\""
+  const curlSecret = resolved.demoSecret ? Redacted.value(service.app.secret) : "$IOCM_SECRET"
+  const quote = resolved.demoSecret ? "'" : "\""
   const tls = service.protocol === "http"
     ? "plain HTTP (no TLS)"
     : service.mutualTls
@@ -416,7 +373,7 @@ export const banner = (service: Simulator.Service, command: Command): string => 
  *
  * @internal
  */
-export const readyLine = (service: Simulator.Service, command: Command): string => {
+export const readyLine = (service: Simulator.Service, resolved: Resolved): string => {
   const file = (name: string) => service.protocol === "https" ? Path.join(fixturesDirectory, name) : null
   return JSON.stringify({
     baseUrl: service.baseUrl,
@@ -426,17 +383,23 @@ export const readyLine = (service: Simulator.Service, command: Command): string 
     certFile: file("client.pem"),
     keyFile: file("client-key.pem"),
     appId: service.app.appId,
-    ...(command.demoSecret ? { secret: Redacted.value(service.app.secret) } : {})
+    ...(resolved.demoSecret ? { secret: Redacted.value(service.app.secret) } : {})
   })
 }
 
-const serve = (command: Command): Effect.Effect<void> => {
-  const say = Output.notice(command.json)
+/**
+ * Starts the simulator, prints the banner (the ready line with `--json`) and serves until
+ * interrupted (SIGINT, SIGTERM) or until the launching pnpm/tsx is gone. Fails with the
+ * `SimulatorError` of a simulator that cannot start.
+ *
+ * @internal
+ */
+export const serve = (resolved: Resolved): Effect.Effect<void, SimulatorError> => {
+  const say = Output.notice(resolved.json)
   return Effect.scoped(
     Effect.gen(function*() {
-      const service = yield* internal.make(command.options)
-      yield* Console.log(command.json ? readyLine(service, command) : banner(service, command))
-      // Serve until interrupted (SIGINT/SIGTERM), or until the launching pnpm/tsx is gone.
+      const service = yield* internal.make(resolved.options)
+      yield* Console.log(resolved.json ? readyLine(service, resolved) : banner(service, resolved))
       yield* Launcher.orphaned
       yield* say("launcher exited, stopping")
     })
@@ -444,37 +407,53 @@ const serve = (command: Command): Effect.Effect<void> => {
     Effect.onExit((exit) =>
       Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? say("simulator stopped") : Effect.void
     ),
-    Effect.catchTag("SimulatorError", (error) =>
-      Effect.andThen(
-        Console.error(`simulator: ${error.message}`),
-        Effect.sync(() => {
-          process.exitCode = 1
-        })
-      )),
-    Effect.provide(Output.layerLogger(command.json))
+    Effect.provide(Output.layerLogger(resolved.json))
   )
 }
 
+const description = `A fake Huawei IoT platform (OceanConnect) for tests and examples: login, refreshToken, and the
+business APIs (device query, registration and deletion, device commands, subscriptions) behind
+the platform's authentication, with its token rules, error codes, flow control and HTTPS
+(test-only certificates). Stop it with Ctrl-C or SIGTERM. Flags win over environment variables.
+
+Durations: 90 (seconds), 500ms, 10s, 5m, 1h, 30d, or "10 seconds".
+
+Faults, --fault <endpoint>:<kind>[=<value>]:
+  endpoint  login | refresh | all, or a business one: ${businessEndpoints.join(" | ")}
+  kind      error[=rate]     share of 500/50252 answers (rate 0..1, default 1)
+            reset[=rate]     connection destroyed without an answer
+            truncate[=rate]  200 with a JSON body cut in the middle
+            html[=rate]      502 with a proxy's HTML page
+            latency=<d>      added delay
+            times=<n>        only the next n requests, then clear
+
+Control API (unless --no-control), JSON:
+  GET    /_simulator/counters                 requests per endpoint and outcome, logins, refreshes
+  POST   /_simulator/counters/reset
+  PUT    /_simulator/faults/<endpoint|all>    body like {"errorRate":0.5,"latency":"200ms","times":3}
+  DELETE /_simulator/faults
+  POST   /_simulator/apps                     body {"appId":"…","secret":"…","frozen":false}
+  POST   /_simulator/apps/<appId>/freeze | /unfreeze | /revoke
+  POST   /_simulator/revoke                   invalidate every token
+  POST   /_simulator/devices                  body {"nodeId":"…","appId":"…","deviceType":"…",…}
+  GET    /_simulator/commands?appId=<appId>   the commands sent, with their status now
+  GET    /_simulator/subscriptions?appId=<appId>
+
+Example, once it listens with the defaults:
+  curl --cacert ${Path.join(fixturesDirectory, "ca.pem")} \\
+    -d 'appId=${demoApp.appId}&secret=${demoApp.secret}' https://127.0.0.1:${defaultPort}/iocm/app/sec/v1.1.0/login`
+  // effect/cli indents the first line of a description only.
+  .split("\n").join("\n  ")
+
 /**
- * The whole CLI: parse, print help, the version or the banner (the ready line with `--json`), serve
- * until interrupted. Sets `process.exitCode` to 2 on a usage error and 1 when the server cannot
- * start; a defect is reported on stderr (never stdout) and fails the effect. `program` names the
- * command in messages.
+ * The simulator's command, named `name` (`iocm-simulator` for its own bin, `simulator` under `iocm`).
  *
  * @internal
  */
-export const main = (argv: ReadonlyArray<string>, env: Env, program = "pnpm simulator"): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    const parsed = parse(argv, env)
-    if (Result.isFailure(parsed)) {
-      yield* Console.error(`simulator: ${parsed.failure.message}\nRun "${program} --help" for the flags.`)
-      yield* Effect.sync(() => {
-        process.exitCode = 2
-      })
-      return
-    }
-    const command = parsed.success
-    if (command.help) return yield* Console.log(helpFor(program))
-    if (command.version) return yield* Console.log(packageVersion())
-    yield* serve(command)
-  }).pipe(Effect.tapCause(Output.reportUnexpected))
+export const make = <const Name extends string>(
+  name: Name
+): Command.Command<Name, Input, {}, CliError.CliError | SimulatorError> =>
+  Command.make(name, flags, (input) => Effect.flatMap(resolve(input), serve)).pipe(
+    Command.withDescription(description),
+    Command.withShortDescription("a fake OceanConnect platform for tests: login, refresh, the business APIs")
+  )
