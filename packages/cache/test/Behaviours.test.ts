@@ -680,10 +680,10 @@ describe("TokenService on a fleet's store out of reach", () => {
       const service = yield* build(fake, { jitter: 0 }, layer)
       yield* service.get
       outage.down = true
-      // It waits until the forced window (59:30), made earlier by up to the window's length (30 s) at random.
-      yield* adjust(minutes(58) + seconds(59))
+      // It waits until the forced window (59:30).
+      yield* adjust(minutes(59) + seconds(29))
       assert.strictEqual(fake.refreshes(), 0)
-      yield* adjust("32 seconds")
+      yield* adjust("2 seconds")
       assert.strictEqual(fake.refreshes(), 1)
       assert.strictEqual(value(yield* service.get), "at-2")
     }))
@@ -721,7 +721,7 @@ describe("TokenService on a fleet's store out of reach", () => {
       yield* service.get
       outage.down = true
       fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
-      // Refused between 59:58 and 59:59 (the forced window, made earlier at random by up to 1 s).
+      // Refused at 59:59, when the forced window begins.
       yield* adjust(minutes(60))
       assert.strictEqual(fake.refreshes(), 1)
       for (let i = 0; i < 7; i++) yield* adjust("1 second")

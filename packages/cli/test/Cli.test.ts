@@ -9,7 +9,8 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
-import { bin, cleanEnv, iocm, root } from "./utils/iocm.js"
+import { root } from "./utils/build.js"
+import { bin, cleanEnv, iocm } from "./utils/iocm.js"
 
 const version = (JSON.parse(Fs.readFileSync(Path.join(root, "packages", "cli", "package.json"), "utf8")) as {
   readonly version: string

@@ -225,12 +225,13 @@ export const defaultConnectWait: Duration.Duration = Duration.seconds(2)
 /**
  * The connection `layerRedis` opens: node-redis on `url`, failing commands at once while the server
  * is down (no offline queue), pinging every 5 seconds to notice a dead connection, and trying
- * again every half second at most when it is lost (a Redis back from a restart is found at once,
- * before the fleet's tokens need it). It never fails to build: it waits up to `connectWait`
- * (default {@link defaultConnectWait}) for Redis, then connects in the background — until it does,
- * every command fails at once with a `RedisError` (the token service runs its own flight
- * meanwhile) and a subscription waits for it. node-redis's own warning for each failed try is
- * left out: the token service reports the store's outage once, as a state change.
+ * again every quarter second at most when it is lost (a Redis back from a restart is found at once,
+ * before the fleet's tokens need it). A server out of reach does not fail it: it waits up to
+ * `connectWait` (default {@link defaultConnectWait}) for Redis, then connects in the background —
+ * until it does, every command fails at once with a `RedisError` (the token service runs its own
+ * flight meanwhile) and a subscription waits for it. Each failure to connect is a warning, told
+ * once a minute at most (a wrong password, a TLS or DNS failure show in the log); node-redis's own
+ * line per retry is left out. Only a `url` that is not a `redis://` or `rediss://` URL fails the layer.
  *
  * @since 0.2.0
  * @category Layers

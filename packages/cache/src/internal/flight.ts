@@ -11,7 +11,6 @@ import { TokenSet } from "@iocm/core/TokenSet"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import type * as Redacted from "effect/Redacted"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import type { TokenError } from "../TokenError.js"
@@ -115,22 +114,25 @@ const lockedOrDeferred = (
 
 /**
  * Until when a proactive refresh may wait for a fleet's store that is out of reach, serving the
- * token in force meanwhile: the token's forced window, made earlier by up to the window's length at
- * random, so that a fleet that waited does not then refresh alone all in the same instant (one
- * would succeed, the others be refused). Undefined when it may not wait (no fleet's store, another
- * reason, no token): waiting saves the fleet the ping-pong of refreshes made without the store.
+ * token in force meanwhile: the token's forced window, when callers would start waiting for it.
+ * Undefined when it may not wait (no fleet's store, another reason, no token): waiting saves the
+ * fleet the ping-pong of refreshes made without the store. (The processes of a fleet that waited
+ * then refresh alone at about the same time; one succeeds, and the others, refused, wait for the
+ * store in `awaitStore` rather than logging in. Spreading that moment at random would only spread
+ * the refusals, and shorten the outage a fleet rides out without a token request.)
  */
 const deferralDeadline = (
   context: Context,
   store: BoundedStore.BoundedStore,
   reason: Reason
 ): Effect.Effect<number | undefined> =>
-  Effect.gen(function*() {
-    const { stored } = yield* context.local
-    if (store.lockWait === undefined || reason !== "proactive" || stored === undefined) return undefined
-    const { expiresAt, forcedAt } = RefreshPolicy.windows(context.policy, stored.tokens, 0)
-    return forcedAt - (yield* Random.next) * (expiresAt - forcedAt)
-  })
+  Effect.map(
+    context.local,
+    ({ stored }) =>
+      store.lockWait === undefined || reason !== "proactive" || stored === undefined
+        ? undefined
+        : RefreshPolicy.windows(context.policy, stored.tokens, 0).forcedAt
+  )
 
 /** The failure of an attempt the store's lock cut off before it finished. */
 const cutOff = new AttemptFailure(

@@ -7,10 +7,7 @@ import { Simulator } from "@iocm/simulator"
 import { Effect, Redacted } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
-import * as Url from "node:url"
-
-/** The repository's root. */
-export const root = Url.fileURLToPath(new URL("../../../..", import.meta.url))
+import { root } from "./build.js"
 
 /** The built command. */
 export const bin = Path.join(root, "packages", "cli", "dist", "bin.js")
