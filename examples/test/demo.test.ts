@@ -62,8 +62,10 @@ describe.concurrent("the demo programs", () => {
           // Every token request made one token; one replaced before any worker's next call goes unseen.
           assert.isAtLeast(Number(distinct), 1)
           assert.isAtMost(Number(distinct), 1 + Number(refreshes))
-          // 5-second tokens are refreshed 1.25–2.5 s after issue: in 5 s, at most 4 refreshes for the fleet.
-          assert.isAtMost(Number(refreshes), 4)
+          // 5-second tokens are refreshed 1.25–2.5 s after issue: one flight for the fleet makes at most
+          // 4 refreshes in 5 s — 8 while the four workers' 5 s are spread over up to 10 s on a loaded
+          // machine (each starts its clock when it has booted) — where four flights would make ~16.
+          assert.isAtMost(Number(refreshes), 8)
           assert.strictEqual(run.stdout.match(/\[worker \d\] (\d+) of \1 business calls succeeded/g)?.length, 4)
           assert.notMatch(run.stdout, /[0-9a-f]{20,}/, "no token is printed")
         }),

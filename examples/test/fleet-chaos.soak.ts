@@ -117,9 +117,12 @@ describe.runIf(RedisServer.serverAvailable())("a fleet of fleet-worker processes
       const reports = yield* Fiber.join(fleet)
       yield* generations.stop
       const counters = yield* simulator.counters
-      // The short outage: the refresh due in it waits for the store, and the fleet makes it once.
+      // The short outage: the refresh due in it waits for the store, and the fleet makes it once — no
+      // login. (A refresh already on the wire when Redis dies cannot be committed: the token it
+      // replaced dies for the others, and one of them may have its refresh token refused once before
+      // it adopts the store's; so one refused refresh at most.)
       assert.strictEqual(afterShort.logins, beforeShort.logins)
-      assert.strictEqual(afterShort.requests.refresh["100006"] ?? 0, beforeShort.requests.refresh["100006"] ?? 0)
+      assert.isAtMost((afterShort.requests.refresh["100006"] ?? 0) - (beforeShort.requests.refresh["100006"] ?? 0), 1)
       assert.isAtMost(Fleet.tokenRequests(afterShort) - Fleet.tokenRequests(beforeShort), 2)
       // The crash: at most one login more than the first.
       assert.isAtMost(counters.logins, 2)

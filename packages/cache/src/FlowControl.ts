@@ -4,8 +4,9 @@
  *
  * `limited` is an `HttpClient` middleware that takes a slot of the budget before each request,
  * WAITING for the next free slot instead of sending a call that would be refused. The budget is
- * counted by `effect/persistence/RateLimiter` (a fixed window per appId): in memory for one process
- * (`layerMemory`), or in a store shared by a fleet (`@iocm/redis`'s `RateLimit`). A 1010004 that
+ * counted as a sliding window per appId — never more than `limit` calls in any `window` (and the
+ * margin), whatever the platform's windows are aligned to — by a `Store`: in memory for one process
+ * (`layerMemory`), or in Redis for a fleet (`@iocm/redis`'s `RateLimit`). A 1010004 that
  * still arrives (another client of the same app, a platform budget lower than configured) is
  * waited out for one window and the request replayed once; a request whose body is a stream is not
  * replayed.
@@ -20,6 +21,7 @@
  */
 import * as IocmConfig from "@iocm/core/IocmConfig"
 import * as PlatformConfig from "@iocm/core/PlatformConfig"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -29,9 +31,9 @@ import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as RateLimiter from "effect/persistence/RateLimiter"
 import * as Schema from "effect/Schema"
 import * as internalAuthenticated from "./internal/authenticated.js"
+import * as CallLog from "./internal/callLog.js"
 
 /**
  * The budget: `limit` calls per `window`, as the platform counts them, and the `margin` added to
@@ -87,15 +89,6 @@ export class FlowControlError extends Schema.TaggedError<FlowControlError>("@ioc
     cause: Schema.optional(Schema.Defect())
   }
 ) {
-  /**
-   * From the `RateLimiter`'s error.
-   *
-   * @since 0.2.0
-   */
-  static fromRateLimiterError(error: RateLimiter.RateLimiterError): FlowControlError {
-    return new FlowControlError({ description: error.message, cause: error.reason })
-  }
-
   /** @since 0.2.0 */
   override get message(): string {
     return `FlowControlError: the call budget could not be counted, so the call was not sent (${this.description}). Check the limiter's store.`
@@ -124,23 +117,84 @@ export interface Service {
 export class FlowControl extends Context.Service<FlowControl, Service>()("@iocm/cache/FlowControl") {}
 
 /**
- * The budget of the app of `PlatformConfig`, counted by the `RateLimiter` in context under the
- * appId.
+ * Where budgets are counted: a sliding log of the calls granted per key, shared by every process
+ * that shares the budget.
+ *
+ * @since 0.2.0
+ * @category Models
+ */
+export interface StoreService {
+  /**
+   * Grants a slot of `key`'s budget if fewer than `limit` calls were granted in the last
+   * `windowMillis` (answers 0), else answers the milliseconds until the oldest of them leaves the
+   * window; the one atomic step of the store.
+   */
+  readonly take: (key: string, limit: number, windowMillis: number) => Effect.Effect<number, FlowControlError>
+}
+
+/**
+ * The store budgets are counted in.
+ *
+ * @since 0.2.0
+ * @category Tags
+ */
+export class Store extends Context.Service<Store, StoreService>()("@iocm/cache/FlowControl/Store") {}
+
+/**
+ * A store in memory, on Effect's `Clock` (a test's `TestClock` drives it): one process's budgets.
+ *
+ * @since 0.2.0
+ * @category Constructors
+ */
+export const makeStoreMemory: Effect.Effect<StoreService> = Effect.sync(() => {
+  const logs = new Map<string, CallLog.Log>()
+  return Store.of({
+    take: (key, limit, windowMillis) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const [decision, log] = CallLog.take(logs.get(key) ?? [], now, limit, windowMillis)
+        logs.set(key, log)
+        return decision
+      })
+  })
+})
+
+/**
+ * `makeStoreMemory` as a layer.
+ *
+ * @since 0.2.0
+ * @category Layers
+ */
+export const layerStoreMemory: Layer.Layer<Store> = Layer.effect(Store, makeStoreMemory)
+
+/** Takes a slot of `key`'s budget from `store`, waiting for one as long as the window is full. */
+const takeSlot = (
+  store: StoreService,
+  key: string,
+  limit: number,
+  windowMillis: number
+): Effect.Effect<void, FlowControlError> =>
+  Effect.flatMap(
+    store.take(key, limit, windowMillis),
+    (wait) =>
+      wait === 0
+        ? Effect.void
+        : Effect.andThen(Effect.sleep(Duration.millis(wait)), takeSlot(store, key, limit, windowMillis))
+  )
+
+/**
+ * The budget of the app of `PlatformConfig`, counted in the `Store` in context under the appId.
  *
  * @since 0.2.0
  * @category Constructors
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Service, InvalidFlowControl, RateLimiter.RateLimiter | PlatformConfig.PlatformConfig> =>
+): Effect.Effect<Service, InvalidFlowControl, Store | PlatformConfig.PlatformConfig> =>
   Effect.gen(function*() {
     const { limit, counted } = yield* checked(options)
     const { appId } = yield* PlatformConfig.PlatformConfig
-    const limiter = yield* RateLimiter.RateLimiter
-    const take = RateLimiter.sleep(limiter, { algorithm: "fixed-window", key: appId, limit, window: counted }).pipe(
-      Effect.asVoid,
-      Effect.mapError(FlowControlError.fromRateLimiterError)
-    )
+    const store = yield* Store
+    const take = takeSlot(store, appId, limit, Duration.toMillis(counted))
     return FlowControl.of({ take, waitOut: Effect.andThen(Effect.sleep(counted), take) })
   })
 
@@ -182,14 +236,14 @@ const checked = (
 }
 
 /**
- * The budget over the `RateLimiter` in context (bring a store shared by a fleet).
+ * The budget over the `Store` in context (bring a store shared by a fleet).
  *
  * @since 0.2.0
  * @category Layers
  */
 export const layer = (
   options?: Options | undefined
-): Layer.Layer<FlowControl, InvalidFlowControl, RateLimiter.RateLimiter | PlatformConfig.PlatformConfig> =>
+): Layer.Layer<FlowControl, InvalidFlowControl, Store | PlatformConfig.PlatformConfig> =>
   Layer.effect(FlowControl, make(options))
 
 /**
@@ -201,7 +255,7 @@ export const layer = (
 export const layerMemory = (
   options?: Options | undefined
 ): Layer.Layer<FlowControl, InvalidFlowControl, PlatformConfig.PlatformConfig> =>
-  layer(options).pipe(Layer.provide(RateLimiter.layer), Layer.provide(RateLimiter.layerStoreMemory))
+  layer(options).pipe(Layer.provide(layerStoreMemory))
 
 /**
  * The budget's options read through `Config`, every key optional: `IOCM_FLOW_LIMIT` (calls per

@@ -64,6 +64,24 @@ describe("FlowControl on the test clock", () => {
       assert.deepStrictEqual(sent, [0, 0, 11_000, 11_000, 22_000])
     }).pipe(Effect.provide(budget)))
 
+  it.effect("the budget is a sliding window: calls made slowly count against a burst that follows them", () =>
+    Effect.gen(function*() {
+      const { client, sent } = scripted()
+      // One call at 0 and one at 6 s: a window opened at 5 s (as a platform's may be) then holds one.
+      yield* client.get("https://platform/devices")
+      yield* TestClock.adjust("6 seconds")
+      yield* client.get("https://platform/devices")
+      const burst = yield* Effect.forkChild(
+        Effect.forEach(Array.from({ length: 3 }), () => client.get("https://platform/devices"), {
+          concurrency: "unbounded"
+        })
+      )
+      yield* TestClock.adjust("30 seconds")
+      yield* Fiber.join(burst)
+      // Never more than 2 calls in any 11 s (the window and the margin), whatever it is aligned to.
+      assert.deepStrictEqual(sent, [0, 6_000, 11_000, 17_000, 22_000])
+    }).pipe(Effect.provide(budget)))
+
   it.effect("a 1010004 is waited out for one window and the request replayed once", () =>
     Effect.gen(function*() {
       const { client, sent } = scripted((n) => n === 1 ? refused("1010004") : new Response("{}"))

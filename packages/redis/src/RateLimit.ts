@@ -2,8 +2,9 @@
  * Flow control for a fleet: `@iocm/cache`'s `FlowControl` budget counted in Redis, so that every
  * process of a Network Application shares the platform's one budget per appId.
  *
- * The count is `effect/persistence/RateLimiter`'s own Redis store (`layerStoreRedis`: one atomic
- * script per call, on the server's clock) under `<keyPrefix><appId>`.
+ * The count is a sliding log of the calls granted, a sorted set under `<keyPrefix><appId>`, kept
+ * by one atomic script per call on the server's clock: never more than `limit` calls in any
+ * window, whatever the platform's own windows are aligned to.
  *
  * @since 0.2.0
  */
@@ -13,9 +14,10 @@ import type { PlatformConfig } from "@iocm/core/PlatformConfig"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as RateLimiter from "effect/persistence/RateLimiter"
-import type * as Redis from "effect/persistence/Redis"
+import * as Redis from "effect/persistence/Redis"
 import type * as Redacted from "effect/Redacted"
+import { randomBytes } from "node:crypto"
+import * as Scripts from "./internal/scripts.js"
 import { layerConnection } from "./TokenStore.js"
 
 /**
@@ -58,9 +60,37 @@ export const defaultKeyPrefix = "iocm:flow:"
 export const layer = (
   options: Options = {}
 ): Layer.Layer<FlowControl.FlowControl, FlowControl.InvalidFlowControl, Redis.Redis | PlatformConfig> =>
-  FlowControl.layer(options).pipe(
-    Layer.provide(RateLimiter.layer),
-    Layer.provide(RateLimiter.layerStoreRedis({ prefix: options.keyPrefix ?? defaultKeyPrefix }))
+  FlowControl.layer(options).pipe(Layer.provide(layerStore(options.keyPrefix ?? defaultKeyPrefix)))
+
+/**
+ * `@iocm/cache`'s `FlowControl.Store` over the `Redis` service in context, each budget under
+ * `<prefix><key>`; a Redis that fails is a `FlowControlError` (the call is not sent).
+ *
+ * @since 0.2.0
+ * @category Layers
+ */
+export const layerStore = (
+  prefix: string = defaultKeyPrefix
+): Layer.Layer<FlowControl.Store, never, Redis.Redis> =>
+  Layer.effect(
+    FlowControl.Store,
+    Effect.map(Redis.Redis, (redis) =>
+      FlowControl.Store.of({
+        take: (key, limit, windowMillis) =>
+          Effect.suspend(() =>
+            // A member of its own per call (drawn when the call runs), or the set would count one.
+            redis.eval(Scripts.takeSlot)(`${prefix}${key}`, limit, windowMillis, randomBytes(12).toString("hex"))
+          ).pipe(
+            Effect.mapError((error) =>
+              new FlowControl.FlowControlError({
+                description: `Redis failed: ${
+                  error.cause instanceof Error ? error.cause.message : String(error.cause)
+                }`,
+                cause: error
+              })
+            )
+          )
+      }))
   )
 
 /**

@@ -53,3 +53,27 @@ redis.call("PUBLISH", ARGV[3], "c:" .. ARGV[1])
 return {1, generation}`
   }
 ).withReturnType<readonly [number, number]>()
+
+/**
+ * Takes a slot of a sliding-window budget on the server's clock: drops the calls older than
+ * `windowMillis`, then grants (adds `member` at now, answers 0) if fewer than `limit` remain, else
+ * answers the milliseconds until the oldest of them leaves the window.
+ */
+export const takeSlot = Redis.script(
+  (log: string, limit: number, windowMillis: number, member: string) => [log, limit, windowMillis, member],
+  {
+    numberOfKeys: 1,
+    lua: `
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
+if redis.call("ZCARD", KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call("ZADD", KEYS[1], now, ARGV[3])
+  redis.call("PEXPIRE", KEYS[1], window)
+  return 0
+end
+local oldest = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
+return math.max(1, tonumber(oldest[2]) + window - now)`
+  }
+).withReturnType<number>()
