@@ -752,6 +752,50 @@ describe("TokenService on a fleet's store out of reach", () => {
       }
     }))
 
+  it.effect("a token refused on a call while the store is out of reach: the store is waited for, the sibling's token adopted, no refresh", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour", coldStartWait: "10 seconds" }, layer)
+      const first = yield* service.get
+      yield* adjust(minutes(20))
+      outage.down = true
+      const caller = yield* Effect.forkChild(
+        Effect.andThen(service.invalidate(first.generation, "1010005"), service.get)
+      )
+      for (let i = 0; i < 5; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 0, "waiting for the store")
+      // A sibling replaced the token; the store comes back with it.
+      yield* memory.set(
+        new TokenStore.StoredToken({
+          generation: 2,
+          tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(20) })
+        })
+      )
+      outage.down = false
+      yield* adjust("1 second")
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-fleet-2")
+      assert.strictEqual(fake.refreshes() + fake.logins(), 1, "no refresh, no second login")
+    }))
+
+  it.effect("…and refreshed alone once callers have waited coldStartWait with the store still out of reach", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, coldStartWait: "10 seconds" }, layer)
+      const first = yield* service.get
+      yield* adjust(minutes(20))
+      outage.down = true
+      const caller = yield* Effect.forkChild(
+        Effect.andThen(service.invalidate(first.generation, "1010005"), service.get)
+      )
+      for (let i = 0; i < 9; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 0)
+      for (let i = 0; i < 2; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-2")
+    }))
+
   it.effect("a write the store refuses (another process committed while the request was on the wire) gives the store's token", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()

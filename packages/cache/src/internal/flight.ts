@@ -72,9 +72,9 @@ const storeDown: unique symbol = Symbol.for("@iocm/cache/Flight/storeDown")
 
 /**
  * The attempt inside the store's lock. When the lock fails because the store is out of reach, an
- * attempt that may wait (see `deferralDeadline`) tries the lock again every `storeRetryPause`
- * while nobody needs the new token (`Context.urgent`) and until its deadline, then runs alone; any
- * other attempt runs alone at once.
+ * attempt that may wait (see `Deferral`) tries the lock again every `storeRetryPause` until its
+ * deadline (a proactive refresh: only while nobody needs the new token, `Context.urgent`), then
+ * runs alone; any other attempt runs alone at once.
  */
 const lockedOrDeferred = (
   context: Context,
@@ -84,7 +84,7 @@ const lockedOrDeferred = (
   reason: Reason
 ): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
-    const deadline = yield* deferralDeadline(context, store, reason)
+    const deferral = yield* deferralOf(context, store, reason)
     let deferring = false
     while (true) {
       const outcome = yield* Lock.locked<Obtained | typeof storeDown, AttemptFailure>(withLock, {
@@ -92,8 +92,8 @@ const lockedOrDeferred = (
         cutOff,
         adoptOnly: adoptOrRetry(context, store, reason),
         unlocked: Effect.succeed(storeDown),
-        // A refresh that may wait says so instead of "running without it".
-        quiet: deadline !== undefined,
+        // An attempt that may wait says so instead of "running without it".
+        quiet: deferral !== undefined,
         timeout: context.policy.storeTimeout,
         lockWait: context.store.lockWait,
         reason,
@@ -101,38 +101,50 @@ const lockedOrDeferred = (
         health: context.health
       })
       if (outcome !== storeDown) return outcome
-      if (
-        deadline === undefined || context.now() + Duration.toMillis(storeRetryPause) >= deadline || context.urgent()
-      ) {
-        return yield* body
-      }
-      if (!deferring) yield* Report.refreshDeferred(reason, deadline)
+      const over = context.now() + Duration.toMillis(storeRetryPause) >= (deferral?.until ?? 0)
+      if (deferral === undefined || over || (deferral.yieldsToCallers && context.urgent())) return yield* body
+      if (!deferring) yield* Report.refreshDeferred(reason, deferral.until, deferral.yieldsToCallers)
       deferring = true
       yield* Effect.sleep(storeRetryPause)
     }
   })
 
+/** How long an attempt may wait for a fleet's store that is out of reach (see `deferralOf`). */
+interface Deferral {
+  readonly until: number
+  /** A caller that needs the new token ends the wait (`Context.urgent`). */
+  readonly yieldsToCallers: boolean
+}
+
 /**
- * Until when a proactive refresh may wait for a fleet's store that is out of reach, serving the
- * token in force meanwhile: the token's forced window, when callers would start waiting for it.
- * Undefined when it may not wait (no fleet's store, another reason, no token): waiting saves the
- * fleet the ping-pong of refreshes made without the store. (The processes of a fleet that waited
- * then refresh alone at about the same time; one succeeds, and the others, refused, wait for the
- * store in `awaitStore` rather than logging in. Spreading that moment at random would only spread
- * the refusals, and shorten the outage a fleet rides out without a token request.)
+ * Whether, and until when, an attempt may wait for a fleet's store that is out of reach — so that
+ * the fleet does not make, process by process, the refreshes it would make once under the lease:
+ *
+ * - a proactive refresh, serving the token in force meanwhile: until the token's forced window,
+ *   when callers would start waiting for it, and no longer once a caller needs the new token;
+ * - a token the platform refused on a business call (1010005, 100002): in a fleet, a sibling has
+ *   most likely replaced it, and refreshing alone would have this process's refresh token refused
+ *   too; so the store is waited for, for as long as callers wait for a token (`coldStartWait`, at
+ *   most the store's `lockWait`), and the sibling's token adopted from it.
+ *
+ * Undefined for any other attempt, or a store private to the process. (The processes of a fleet
+ * that waited then refresh alone at about the same time: one succeeds, and the others, refused,
+ * wait for the store in `awaitStore` rather than logging in.)
  */
-const deferralDeadline = (
+const deferralOf = (
   context: Context,
   store: BoundedStore.BoundedStore,
   reason: Reason
-): Effect.Effect<number | undefined> =>
-  Effect.map(
-    context.local,
-    ({ stored }) =>
-      store.lockWait === undefined || reason !== "proactive" || stored === undefined
-        ? undefined
-        : RefreshPolicy.windows(context.policy, stored.tokens, 0).forcedAt
-  )
+): Effect.Effect<Deferral | undefined> =>
+  Effect.map(context.local, ({ stored }) => {
+    if (store.lockWait === undefined || stored === undefined) return undefined
+    if (reason === "proactive") {
+      return { until: RefreshPolicy.windows(context.policy, stored.tokens, 0).forcedAt, yieldsToCallers: true }
+    }
+    if (!refusedOnCall.has(reason)) return undefined
+    const wait = Duration.min(store.lockWait, context.policy.coldStartWait)
+    return { until: context.now() + Duration.toMillis(wait), yieldsToCallers: false }
+  })
 
 /** The failure of an attempt the store's lock cut off before it finished. */
 const cutOff = new AttemptFailure(

@@ -308,12 +308,18 @@ export const refreshTokenRefused = (
       : `Refresh token unusable; logging in. ${error.message}`
   ).pipe(Effect.annotateLogs({ reason, generation, code: error.code }))
 
-/** A fleet's store is out of reach while the token is valid: the refresh waits for it, until `until` at most. */
-export const refreshDeferred = (reason: Reason, until: number): Effect.Effect<void> =>
+/**
+ * A fleet's store is out of reach: the attempt waits for it until `until` at most — a refresh while
+ * the token is valid, or (`yieldsToCallers` false) a replacement for a token refused on a call.
+ */
+export const refreshDeferred = (reason: Reason, until: number, yieldsToCallers: boolean): Effect.Effect<void> =>
   Effect.logWarning(
-    `Token store out of reach; the refresh waits for it while the token is valid (until ${
-      new Date(until).toISOString()
-    } at most), so that the fleet still makes it once.`
+    yieldsToCallers
+      ? `Token store out of reach; the refresh waits for it while the token is valid (until ${
+        new Date(until).toISOString()
+      } at most), so that the fleet still makes it once.`
+      : `Token store out of reach, and the token was refused on a call: another process has probably replaced it; ` +
+        `waiting for the store (until ${new Date(until).toISOString()} at most) to take its token.`
   ).pipe(Effect.annotateLogs({ reason }))
 
 /** A refresh token refused while the fleet's store is out of reach: a sibling probably rotated it; waiting for the store. */
