@@ -28,16 +28,19 @@ import * as TokenMetrics from "../src/TokenMetrics.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { adjust, build, minutes, seconds, settle, value } from "./utils/Harness.js"
 
-/** A stored state of `generation`, issued now (the test clock's time zero) for an hour. */
-const storedAt = (generation: number) =>
+/** A stored state of `generation` (`at-fleet-<generation>` / `rt-fleet-<generation>`) issued at `issuedAt`, for an hour. */
+const issued = (generation: number, issuedAt: number) =>
   new TokenStore.StoredToken({
     generation,
     tokens: Tokens.tokenSet({
       accessToken: `at-fleet-${generation}`,
       refreshToken: `rt-fleet-${generation}`,
-      issuedAt: 0
+      issuedAt
     })
   })
+
+/** A stored state of `generation`, issued now (the test clock's time zero). */
+const storedAt = (generation: number) => issued(generation, 0)
 
 const unknown4xx = () =>
   new IocmError.UnknownPlatformError({ code: "1234567", httpStatus: 400, description: "Who knows.", retryable: false })
@@ -423,17 +426,6 @@ describe("TokenService following a fleet's store", () => {
     return { store, memory, otherProcessCommits }
   })
 
-  /** A stored state of `generation` issued at `issuedAt`. */
-  const issued = (generation: number, issuedAt: number) =>
-    new TokenStore.StoredToken({
-      generation,
-      tokens: Tokens.tokenSet({
-        accessToken: `at-fleet-${generation}`,
-        refreshToken: `rt-fleet-${generation}`,
-        issuedAt
-      })
-    })
-
   it.effect("adopts an announced generation at once, and refreshes on the adopted token's schedule", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
@@ -702,10 +694,7 @@ describe("TokenService on a fleet's store out of reach", () => {
       // The store comes back, and the sibling writes its token again.
       yield* adjust("3 seconds")
       yield* memory.set(
-        new TokenStore.StoredToken({
-          generation: 2,
-          tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(59) })
-        })
+        issued(2, minutes(59))
       )
       outage.down = false
       yield* adjust("1 second")
@@ -767,10 +756,7 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(fake.refreshes(), 0, "waiting for the store")
       // A sibling replaced the token; the store comes back with it.
       yield* memory.set(
-        new TokenStore.StoredToken({
-          generation: 2,
-          tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(20) })
-        })
+        issued(2, minutes(20))
       )
       outage.down = false
       yield* adjust("1 second")
@@ -805,10 +791,7 @@ describe("TokenService on a fleet's store out of reach", () => {
       fake.refresh = () => {
         // This process's lease ran out while its request was on the wire: another logged in and committed.
         Effect.runSync(memory.set(
-          new TokenStore.StoredToken({
-            generation: 2,
-            tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(50) })
-          })
+          issued(2, minutes(50))
         ))
         return FakeAuth.ok()
       }
@@ -827,10 +810,7 @@ describe("TokenService on a fleet's store out of reach", () => {
       fake.refresh = () => {
         // A sibling wrote generation 2 meanwhile, a token obtained before this refresh (so no longer valid).
         Effect.runSync(memory.set(
-          new TokenStore.StoredToken({
-            generation: 2,
-            tokens: Tokens.tokenSet({ accessToken: "at-fleet-2", refreshToken: "rt-fleet-2", issuedAt: minutes(49) })
-          })
+          issued(2, minutes(49))
         ))
         return FakeAuth.ok()
       }

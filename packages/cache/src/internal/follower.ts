@@ -38,19 +38,21 @@ export interface Follower {
 const resubscribePause = Duration.seconds(1)
 
 /** Follows the store for as long as the service lives (announcements and periodic reads side by side). */
-export const run = (follower: Follower): Effect.Effect<void> =>
-  Effect.all([listen(follower), poll(follower)], { concurrency: "unbounded", discard: true })
+export const run = (follower: Follower): Effect.Effect<void> => {
+  const store = BoundedStore.make(follower.store, follower.policy.storeTimeout, () => [], follower.health)
+  return Effect.all([listen(follower, store), poll(follower, store)], { concurrency: "unbounded", discard: true })
+}
 
 /**
  * Reads the store on each announced generation that is not older than this process's (one of the
  * same generation may carry another token); subscribes again when the stream fails.
  */
-const listen = (follower: Follower): Effect.Effect<void> => {
+const listen = (follower: Follower, store: BoundedStore.BoundedStore): Effect.Effect<void> => {
   const { changes } = follower.store
   if (changes === undefined) return Effect.void
   const follow = Stream.runForEach(
     changes,
-    (generation) => generation >= follower.cell.state.generation ? adoptFromStore(follower) : Effect.void
+    (generation) => generation >= follower.cell.state.generation ? adoptFromStore(follower, store) : Effect.void
   )
   return Effect.forever(Effect.andThen(Effect.ignoreCause(follow), Effect.sleep(resubscribePause)))
 }
@@ -59,11 +61,11 @@ const listen = (follower: Follower): Effect.Effect<void> => {
 const outagePoll = Duration.seconds(1)
 
 /** Reads the store every `followInterval`, or every `outagePoll` while it is out of reach. */
-const poll = (follower: Follower): Effect.Effect<void> =>
+const poll = (follower: Follower, store: BoundedStore.BoundedStore): Effect.Effect<void> =>
   Effect.forever(Effect.suspend(() =>
     Effect.andThen(
       Effect.sleep(follower.health.available() ? follower.policy.followInterval : outagePoll),
-      adoptFromStore(follower)
+      adoptFromStore(follower, store)
     )
   ))
 
@@ -76,9 +78,8 @@ const poll = (follower: Follower): Effect.Effect<void> =>
  * that the others adopt it instead of logging in. While the store is out of reach, its failures
  * are not logged again (the outage was told once).
  */
-const adoptFromStore = (follower: Follower): Effect.Effect<void> =>
+const adoptFromStore = (follower: Follower, store: BoundedStore.BoundedStore): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const store = BoundedStore.make(follower.store, follower.policy.storeTimeout, () => [], follower.health)
     const stored = yield* (follower.health.available() ? store.read : store.probe)
     if (stored === BoundedStore.unanswered) return
     const own = follower.cell.state.entry?.stored

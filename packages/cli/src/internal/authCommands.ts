@@ -10,7 +10,6 @@ import * as IocmConfig from "@iocm/core/IocmConfig"
 import { PlatformConfig } from "@iocm/core/PlatformConfig"
 import type * as TokenSet from "@iocm/core/TokenSet"
 import * as Command from "effect/cli/Command"
-import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Settings from "./settings.js"
@@ -18,16 +17,8 @@ import { printTokenSet } from "./tokens.js"
 
 const flags = {
   ...Settings.flags,
-  json: Flag.Boolean("json").pipe(
-    Flag.withoutNegation,
-    Flag.withDefault(false),
-    Flag.withDescription("print the token set as one JSON object")
-  ),
-  showTokens: Flag.Boolean("show-tokens").pipe(
-    Flag.withoutNegation,
-    Flag.withDefault(false),
-    Flag.withDescription("print the access and refresh tokens instead of <masked>")
-  )
+  json: Settings.switchFlag("json", "print the token set as one JSON object"),
+  showTokens: Settings.switchFlag("show-tokens", "print the access and refresh tokens instead of <masked>")
 }
 
 type Input = Settings.Input & { readonly json: boolean; readonly showTokens: boolean }

@@ -7,7 +7,6 @@
  * @internal
  */
 import * as Command from "effect/cli/Command"
-import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Checks from "./checks.js"
@@ -93,11 +92,7 @@ const run = (input: Settings.Input & { readonly skipLogin: boolean }) =>
  */
 export const command = Command.make("doctor", {
   ...Settings.flags,
-  skipLogin: Flag.Boolean("skip-login").pipe(
-    Flag.withoutNegation,
-    Flag.withDefault(false),
-    Flag.withDescription("do not log in (a login invalidates the app's current access token)")
-  )
+  skipLogin: Settings.switchFlag("skip-login", "do not log in (a login invalidates the app's current access token)")
 }, run).pipe(
   Command.withDescription(
     "Checks, step by step, what stands between this machine and the platform, with the settings the app uses\n" +

@@ -31,6 +31,10 @@ const spelling = (name: string, variable: string, metavar: string, description: 
  *
  * @internal
  */
+/** A switch of one command, off unless given (no `--no-…` form). */
+export const switchFlag = (name: string, description: string) =>
+  Flag.Boolean(name).pipe(Flag.withoutNegation, Flag.withDefault(false), Flag.withDescription(description))
+
 export const flags = {
   IOCM_BASE_URL: spelling("base-url", "IOCM_BASE_URL", "url", "the platform's address, e.g. https://203.0.113.10:8743"),
   IOCM_APP_ID: spelling(

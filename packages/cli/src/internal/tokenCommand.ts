@@ -10,7 +10,6 @@ import * as IocmAuth from "@iocm/core/IocmAuth"
 import * as PlatformConfig from "@iocm/core/PlatformConfig"
 import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
-import * as Flag from "effect/cli/Flag"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -20,15 +19,10 @@ import { type Obtained, printToken, type TokenFormat } from "./tokens.js"
 
 const flags = {
   ...Settings.flags,
-  header: Flag.Boolean("header").pipe(
-    Flag.withoutNegation,
-    Flag.withDefault(false),
-    Flag.withDescription("print \"Authorization: Bearer <token>\", a header for curl -H")
-  ),
-  json: Flag.Boolean("json").pipe(
-    Flag.withoutNegation,
-    Flag.withDefault(false),
-    Flag.withDescription("print {\"accessToken\",\"tokenType\",\"expiresAt\",\"expiresIn\",\"generation\",\"source\"}")
+  header: Settings.switchFlag("header", "print \"Authorization: Bearer <token>\", a header for curl -H"),
+  json: Settings.switchFlag(
+    "json",
+    "print {\"accessToken\",\"tokenType\",\"expiresAt\",\"expiresIn\",\"generation\",\"source\"}"
   )
 }
 
