@@ -6,7 +6,7 @@
  * - **Proactive**: a background fiber refreshes at `expiresAt − refreshLead − jitter`; it never
  *   dies, and while the token is valid callers get it at once even if refreshes are failing.
  * - **Single flight**: at most one login or refresh at a time (the platform invalidates the
- *   previous access token on each); every caller awaits the same `Deferred`, and the request runs
+ *   previous access token on each); every caller awaits the same outcome, and the request runs
  *   in the service's own fiber, so an interrupted caller never cancels it.
  * - **Retrying**: `RefreshPolicy.classify` decides; retryable errors back off on the policy's
  *   `Schedule`; a refused, missing or expired refresh token leads to one login; credentials and

@@ -11,14 +11,15 @@ import * as Ref from "effect/Ref"
 import type * as Tracer from "effect/Tracer"
 import type { TokenError } from "../TokenError.js"
 import type { AccessToken } from "../TokenService.js"
+import type * as Outcome from "./outcome.js"
 import * as TokenState from "./tokenState.js"
 
-/** A flight of the service: the `Deferred` its callers await. */
+/** A flight of the service: the `Outcome` its callers await. */
 export interface Pending extends TokenState.Flight {
-  readonly deferred: Deferred.Deferred<AccessToken, TokenError>
+  readonly outcome: Outcome.Outcome<AccessToken, TokenError>
   /**
    * What a `get` on the read path runs to join this flight: one effect per flight, shared by every
-   * caller, so a joining caller costs one `Deferred.await` and nothing is built per call.
+   * caller, so a joining caller costs one `outcome.await` and nothing is built per call.
    */
   readonly join: Effect.Effect<AccessToken, TokenError>
   /** The span of the caller whose call registered the flight (none for the worker's own): the flight's span links to it. */

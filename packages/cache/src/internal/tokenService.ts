@@ -1,7 +1,7 @@
 /**
  * The wiring of `TokenService` and its read path: the state of `tokenState.ts` in a `Cell`, what
  * callers of `get`, `refresh` and `invalidate` do, and the worker of `worker.ts`, forked in the
- * service's scope. A flight is a `Deferred` every caller awaits.
+ * service's scope. A flight is an `Outcome` every caller awaits.
  *
  * The performance tweaks of the read path live here and in `cell.ts` only (each is justified in
  * `BENCHMARKS.md`): the synchronous mirror with the precomputed answer of the read view, one
@@ -12,7 +12,6 @@
 import * as IocmAuth from "@iocm/core/IocmAuth"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -32,6 +31,7 @@ import * as BoundedStore from "./boundedStore.js"
 import * as Cell from "./cell.js"
 import * as Follower from "./follower.js"
 import * as InProcessStore from "./inProcessStore.js"
+import * as Outcome from "./outcome.js"
 import * as Report from "./report.js"
 import * as StoreHealth from "./storeHealth.js"
 import * as TokenState from "./tokenState.js"
@@ -81,7 +81,7 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.flatMap(
         cell.modify(TokenState.close),
-        (flight) => flight === undefined ? Effect.void : Deferred.interrupt(flight.deferred)
+        (flight) => flight === undefined ? Effect.void : flight.outcome.interrupt()
       )
     )
     const worker: Worker.Worker = {
@@ -155,12 +155,12 @@ const adoptAtStart = (
  * that joins it on the read path waits up to the cold-start wait from now.
  */
 const request = (callers: Callers, reason: Reason, trigger: Tracer.AnySpan | undefined): Cell.Pending => {
-  const deferred = Deferred.makeUnsafe<AccessToken, TokenError>()
+  const outcome = Outcome.makeUnsafe<AccessToken, TokenError>()
   const deadline = callers.now() + callers.coldStartWait
   return {
     reason,
-    deferred,
-    join: Effect.catch(Deferred.await(deferred), (error) => afterFailure(callers, error, deadline)),
+    outcome,
+    join: Effect.catch(outcome.await, (error) => afterFailure(callers, error, deadline)),
     trigger
   }
 }
@@ -229,7 +229,7 @@ const getWithin = (callers: Callers, deadline: number): Effect.Effect<AccessToke
             return Effect.succeed(decision.access)
           case "Join":
             return Effect.catch(
-              Deferred.await(decision.flight.deferred),
+              decision.flight.outcome.await,
               (error) => afterFailure(callers, error, deadline)
             )
           case "Fail":
@@ -260,7 +260,7 @@ const makeGet = (callers: Callers, clock: Clock.Clock): Effect.Effect<AccessToke
 const refresh = (callers: Callers): Effect.Effect<AccessToken, TokenError> =>
   Effect.flatMap(
     transition(callers, (state) => TokenState.refresh(state, callers.request), (joined) => joined?.started === true),
-    (joined) => joined === undefined ? Effect.interrupt : Deferred.await(joined.flight.deferred)
+    (joined) => joined === undefined ? Effect.interrupt : joined.flight.outcome.await
   )
 
 const invalidate = (

@@ -7,7 +7,6 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -189,7 +188,7 @@ const abandoned = (
     const result = yield* worker.cell.modify((state) =>
       TokenState.failed(state, { cause: errorCause, terminal: undefined, retryAt, streakOf: undefined }, at)
     )
-    yield* Deferred.failCause(pending.deferred, errorCause)
+    yield* pending.outcome.done(Exit.failCause(errorCause))
     progress.retry = undefined
     if (Cause.hasInterruptsOnly(cause)) return undefined
     yield* Report.change(worker.events, {
@@ -249,7 +248,7 @@ const succeeded = (
     const backOffUntil = due ? Math.min(delay === undefined ? expiresAt : at + delay, expiresAt) : undefined
     if (!due) progress.retry = undefined
     yield* worker.cell.update((state) => TokenState.succeeded(state, entry, at, backOffUntil))
-    yield* Deferred.succeed(pending.deferred, entry.access)
+    yield* pending.outcome.done(Exit.succeed(entry.access))
     const nextAt = backOffUntil ?? refreshAt
     yield* Report.change(worker.events, {
       _tag: "Obtained",
@@ -293,7 +292,7 @@ const failed = (
     const result = yield* worker.cell.modify((state) =>
       TokenState.failed(state, { cause: errorCause, terminal, retryAt, arrived, streakOf }, at)
     )
-    yield* Deferred.failCause(pending.deferred, errorCause)
+    yield* pending.outcome.done(Exit.failCause(errorCause))
     if (terminal !== undefined) progress.retry = undefined
     yield* Report.change(
       worker.events,
