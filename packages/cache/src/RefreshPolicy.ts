@@ -68,7 +68,9 @@ export interface RefreshPolicy {
   /**
    * On a store shared by a fleet, a token obtained less than this long ago is not replaced when the
    * platform refuses it on a business call (1010005, 100002): the attempt waits instead, so that one
-   * process whose calls are refused cannot drive the fleet into a refresh loop (default 10 seconds).
+   * process whose calls are refused cannot drive the fleet into a refresh loop (default 10 seconds;
+   * at most a tenth of the token's lifetime, so that a short-lived token is not left refused for
+   * most of its life).
    */
   readonly invalidationCooldown: Duration.Duration
 }

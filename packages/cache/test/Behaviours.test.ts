@@ -615,6 +615,36 @@ describe("TokenService following a fleet's store", () => {
       assert.strictEqual(fake.logins(), 1)
       assert.isAbove((yield* service.get).generation, first.generation)
     }))
+
+  it.effect("the cooldown of a short-lived token is a tenth of its lifetime: a refusal is acted on long before its refresh", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make({ expiresIn: 20 })
+      const memory = yield* TokenStore.makeMemory()
+      const fleetStore: TokenStore.Service = {
+        get: memory.get,
+        set: memory.set,
+        withLock: (self) => self,
+        lockWait: Duration.seconds(5)
+      }
+      const service = yield* build(
+        fake,
+        { invalidationCooldown: "10 seconds" },
+        Layer.succeed(TokenStore.TokenStore, fleetStore)
+      )
+      const first = yield* service.get
+      yield* adjust("1 second")
+      yield* service.invalidate(first.generation, "1010005")
+      yield* settle
+      assert.strictEqual(fake.refreshes(), 0, "not within 2 seconds of the token's 20")
+      for (let i = 0; i < 4; i++) yield* adjust("1 second")
+      assert.strictEqual(
+        fake.refreshes(),
+        1,
+        "replaced once 2 seconds had passed, not at its proactive refresh (10 s or later)"
+      )
+      assert.strictEqual(fake.logins(), 1)
+      assert.isAbove((yield* service.get).generation, first.generation)
+    }))
 })
 
 describe("TokenService on a fleet's store out of reach", () => {

@@ -200,9 +200,9 @@ const refusedOnCall: ReadonlySet<Reason> = new Set(["1010005", "100002"])
 
 /**
  * Whether a token refused on a business call should wait before it is replaced: on a fleet's store
- * (one that declares `lockWait`), a token obtained less than `invalidationCooldown` ago is not
- * replaced on a refusal, so that one process whose calls the platform refuses (a wrong app key, a
- * clock far off) cannot drive the whole fleet into a refresh loop. The attempt is retried instead.
+ * (one that declares `lockWait`), a token obtained less than its cooldown ago is not replaced on a
+ * refusal, so that one process whose calls the platform refuses (a wrong app key, a clock far off)
+ * cannot drive the whole fleet into a refresh loop. The attempt is retried instead.
  */
 const coolingDown = (
   context: Context,
@@ -212,7 +212,15 @@ const coolingDown = (
   sentAt: number
 ): boolean =>
   store.lockWait !== undefined && refusedOnCall.has(reason) && base !== undefined &&
-  sentAt - base.tokens.issuedAt < Duration.toMillis(context.policy.invalidationCooldown)
+  sentAt - base.tokens.issuedAt < cooldownOf(context.policy, base.tokens)
+
+/**
+ * How long a fleet's token is kept when refused on a business call: `invalidationCooldown`, but
+ * at most a tenth of the token's lifetime, so that a short-lived token refused for good (a login
+ * from outside the fleet) is not left refused for most of its life.
+ */
+const cooldownOf = (policy: RefreshPolicy.RefreshPolicy, tokens: TokenSet): number =>
+  Math.min(Duration.toMillis(policy.invalidationCooldown), (tokens.expiresAt - tokens.issuedAt) / 10)
 
 /** The failure of an attempt that waits out the invalidation cooldown (see `coolingDown`). */
 const coolDown = new AttemptFailure(
