@@ -19,7 +19,7 @@
  * refresh), the target this figure had first, are reported too.
  *
  * Why the suspension floor and not the fiber floor: every caller of a herd waits for the network,
- * so every caller's fiber suspends and is woken, and in effect 4.1 that costs 2–3 × a fiber that
+ * so every caller's fiber suspends and is woken, and in effect 4.1 that costs ≈ 2 × a fiber that
  * never waits (an async resource per yield, the resumed run loop, `Effect.all` keeping the child
  * in its set). No single-flight design beats suspension floor + one refresh (below), and that
  * bound is above fiber floor + 2 × refresh in nearly every round (`boundOverFiberFloorTarget`): a
