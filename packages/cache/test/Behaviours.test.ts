@@ -732,6 +732,28 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(fake.logins(), 1, "no login")
     }))
 
+  it.effect("a refresh token refused in an attempt made alone, just as the store comes back: the store is waited for, no login without the lock", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour", forcedWindow: "1 second" }, layer)
+      yield* service.get
+      outage.down = true
+      // Made alone at the forced window (59:59), refused; the store answers again as the refusal arrives.
+      fake.refresh = () => {
+        outage.down = false
+        return FakeAuth.fail(FakeAuth.rejected())
+      }
+      yield* adjust(minutes(60))
+      assert.strictEqual(fake.refreshes(), 1)
+      // The sibling that rotated the refresh token writes its token a second later.
+      yield* adjust("1 second")
+      yield* memory.set(issued(2, minutes(59)))
+      yield* adjust("1 second")
+      assert.strictEqual(fake.logins(), 1, "no login")
+      assert.strictEqual(value(yield* service.get), "at-fleet-2")
+    }))
+
   it.effect("…and logs in alone once the store has stayed out of reach for as long as callers wait for a token (coldStartWait)", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()

@@ -60,8 +60,9 @@ export interface Context {
 /** Runs one attempt for `reason` (see the module's comment). */
 export const run = (context: Context, reason: Reason): Effect.Effect<Obtained, AttemptFailure> => {
   const store = BoundedStore.make(context.store, context.policy.storeTimeout, context.known, context.health)
-  const body = attemptBody(context, store, reason)
-  return store.withLock === undefined ? body : lockedOrDeferred(context, store, store.withLock, body, reason)
+  return store.withLock === undefined
+    ? attemptBody(context, store, reason, "locked")
+    : lockedOrDeferred(context, store, store.withLock, reason)
 }
 
 /** The pause between two tries of a fleet's store that is out of reach. */
@@ -69,6 +70,12 @@ const storeRetryPause = Duration.millis(250)
 
 /** What the lock gives when it fails because the store is out of reach (see `lockedOrDeferred`). */
 const storeDown: unique symbol = Symbol.for("@iocm/cache/Flight/storeDown")
+
+/**
+ * Whether an attempt runs under a fleet's lock (or on a store private to the process, which has
+ * none), or alone: without the lock, because the store was out of reach.
+ */
+type Lease = "locked" | "alone"
 
 /**
  * The attempt inside the store's lock. When the lock fails because the store is out of reach, an
@@ -80,10 +87,10 @@ const lockedOrDeferred = (
   context: Context,
   store: BoundedStore.BoundedStore,
   withLock: NonNullable<TokenStore["Service"]["withLock"]>,
-  body: Effect.Effect<Obtained, AttemptFailure>,
   reason: Reason
 ): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
+    const body = attemptBody(context, store, reason, "locked")
     const deferral = yield* deferralOf(context, store, reason)
     let deferring = false
     while (true) {
@@ -102,7 +109,9 @@ const lockedOrDeferred = (
       })
       if (outcome !== storeDown) return outcome
       const over = context.now() + Duration.toMillis(storeRetryPause) >= (deferral?.until ?? 0)
-      if (deferral === undefined || over || (deferral.yieldsToCallers && context.urgent())) return yield* body
+      if (deferral === undefined || over || (deferral.yieldsToCallers && context.urgent())) {
+        return yield* attemptBody(context, store, reason, "alone")
+      }
       if (!deferring) yield* Report.refreshDeferred(reason, deferral.until, deferral.yieldsToCallers)
       deferring = true
       yield* Effect.sleep(storeRetryPause)
@@ -232,10 +241,12 @@ const coolDown = new AttemptFailure(
   })
 )
 
+/** One attempt: adopt a newer stored token, or refresh (or log in) and commit what it gives. */
 const attemptBody = (
   context: Context,
   store: BoundedStore.BoundedStore,
-  reason: Reason
+  reason: Reason,
+  lease: Lease
 ): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
     const { now } = context
@@ -282,9 +293,15 @@ const attemptBody = (
     if (classification !== "relogin") return yield* Effect.fail(refreshed)
     // Refused: another process sharing the store has probably rotated it. Take what it committed…
     const after = yield* store.read
-    const moved = after === BoundedStore.unanswered
-      ? yield* awaitStore(context, store, { local, seen, base, reason })
+    const committed = after === BoundedStore.unanswered
+      ? undefined
       : adoptable(context, local, seen, after, reason, now())
+    if (committed !== undefined) return committed
+    // …or wait for it to: with the store out of reach, or back only now that this attempt runs
+    // without the lock (a login now would replace what the lease holder is about to commit)…
+    const moved = after === BoundedStore.unanswered || lease === "alone"
+      ? yield* awaitStore(context, store, { local, seen, base, reason })
+      : undefined
     if (moved !== undefined) return moved
     // …or, if the store has not moved, drop the refused refresh token (in the store too) and log in — once.
     const dropped = withoutRefreshToken(base)
@@ -337,9 +354,9 @@ interface Refused {
 }
 
 /**
- * After a refresh token refused while a fleet's store is out of reach: a sibling has probably
- * rotated it, and logging in now would invalidate the token it holds (and, with several processes
- * refused at once, each other's). So the store is waited for, up to its `lockWait` (and at most the
+ * After a refresh token refused while a fleet's store is out of reach (or in an attempt made
+ * without its lock, as the store comes back): a sibling has probably rotated it, and logging in now
+ * would invalidate the token it holds (and, with several processes refused at once, each other's). So the store is waited for, up to its `lockWait` (and at most the
  * policy's `coldStartWait`, which bounds how long callers wait for a token): what the sibling
  * commits (or seeds again, after a restart) is adopted; a store back without it fails the attempt
  * (retried under the lock, with the refused refresh token dropped); a store still out of reach then
