@@ -650,31 +650,37 @@ describe("TokenService following a fleet's store", () => {
 describe("TokenService on a fleet's store out of reach", () => {
   const down = new TokenStore.TokenStoreError({ operation: "get", description: "connection refused" })
 
-  /** A fleet's store over memory (compare-and-set on the generation), out of reach while `outage.down`. */
+  /**
+   * A fleet's store over memory (compare-and-set on the generation), out of reach while
+   * `outage.down`, and empty after `outage.wiped` (a restart) until the next write.
+   */
   const reachableWhen = Effect.gen(function*() {
     const memory = yield* TokenStore.makeMemory()
-    const outage = { down: false }
+    const outage = { down: false, wiped: false }
     const reachable = <A>(self: Effect.Effect<A, TokenStore.TokenStoreError>) =>
       Effect.suspend(() => outage.down ? Effect.fail(down) : self)
+    const held = Effect.suspend(() => outage.wiped ? Effect.succeed(Option.none<TokenStore.StoredToken>()) : memory.get)
     const commit = (
       token: TokenStore.StoredToken
     ): Effect.Effect<TokenStore.CommitResult, TokenStore.TokenStoreError> =>
       reachable(
-        Effect.flatMap(memory.get, (held): Effect.Effect<TokenStore.CommitResult, TokenStore.TokenStoreError> => {
-          const stored = Option.match(held, { onNone: () => 0, onSome: (s) => s.generation })
-          return token.generation > stored
-            ? Effect.as(memory.set(token), { _tag: "Committed", generation: token.generation } as const)
-            : Effect.succeed({ _tag: "Refused", generation: token.generation, stored } as const)
+        Effect.flatMap(held, (current): Effect.Effect<TokenStore.CommitResult, TokenStore.TokenStoreError> => {
+          const stored = Option.match(current, { onNone: () => 0, onSome: (s) => s.generation })
+          if (token.generation <= stored) {
+            return Effect.succeed({ _tag: "Refused", generation: token.generation, stored })
+          }
+          outage.wiped = false
+          return Effect.as(memory.set(token), { _tag: "Committed", generation: token.generation } as const)
         })
       )
     const store: TokenStore.Service = {
-      get: reachable(memory.get),
+      get: reachable(held),
       set: (token) => Effect.asVoid(commit(token)),
       commit,
       withLock: (self) => Effect.andThen(reachable(Effect.void), self),
       lockWait: Duration.seconds(30)
     }
-    return { memory, outage, layer: Layer.succeed(TokenStore.TokenStore, store) }
+    return { memory, outage, commit, layer: Layer.succeed(TokenStore.TokenStore, store) }
   })
 
   it.effect("a refresh due while the store is out of reach waits for it while the token is valid, and is made once it is back", () =>
@@ -754,6 +760,25 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(value(yield* service.get), "at-fleet-2")
     }))
 
+  it.effect("a refresh token refused on a store found empty (restarted): the process holding the newest token is given time to write it back, no login", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { commit, layer, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour" }, layer)
+      yield* service.get
+      // Redis restarted empty; a sibling had rotated the refresh token and holds the newer token.
+      outage.wiped = true
+      fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
+      // Refreshed at 50:00 (10 minutes before expiry), refused.
+      yield* adjust(minutes(50))
+      assert.strictEqual(fake.refreshes(), 1)
+      yield* adjust("1 second")
+      yield* commit(issued(2, minutes(49)))
+      yield* adjust("1 second")
+      assert.strictEqual(fake.logins(), 1, "no login")
+      assert.strictEqual(value(yield* service.get), "at-fleet-2")
+    }))
+
   it.effect("…and logs in alone once the store has stayed out of reach for as long as callers wait for a token (coldStartWait)", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
@@ -772,7 +797,7 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(value(yield* service.get), "at-2")
     }))
 
-  it.effect("a refresh waiting for the store is made at once when the token is invalidated, or a refresh is asked for", () =>
+  it.effect("a refresh waiting for the store is made at once when the token is invalidated (not for a refusal on a call), or a refresh is asked for", () =>
     Effect.gen(function*() {
       for (const press of ["invalidate", "refresh"] as const) {
         const fake = FakeAuth.make()
@@ -784,13 +809,54 @@ describe("TokenService on a fleet's store out of reach", () => {
         assert.strictEqual(fake.refreshes(), 0, "waiting for the store")
         const caller = yield* Effect.forkChild(
           press === "invalidate"
-            ? Effect.andThen(service.invalidate(first.generation, "1010005"), service.get)
+            ? Effect.andThen(service.invalidate(first.generation), service.get)
             : service.refresh
         )
         yield* adjust("1 second")
         assert.strictEqual(fake.refreshes(), 1, press)
         assert.strictEqual(value(yield* Fiber.join(caller)), "at-2", press)
       }
+    }))
+
+  it.effect("a refresh waiting for the store, then the token refused on a call: the store is waited for, the sibling's token adopted, no refresh", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour", coldStartWait: "10 seconds" }, layer)
+      const first = yield* service.get
+      outage.down = true
+      yield* adjust(minutes(51))
+      assert.strictEqual(fake.refreshes(), 0, "waiting for the store")
+      // A sibling whose store answered again replaced the token: this process's calls are refused.
+      const caller = yield* Effect.forkChild(
+        Effect.andThen(service.invalidate(first.generation, "1010005"), service.get)
+      )
+      for (let i = 0; i < 5; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 0, "still waiting for the store, not refreshing alone")
+      yield* memory.set(issued(2, minutes(51)))
+      outage.down = false
+      yield* adjust("1 second")
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-fleet-2")
+      assert.strictEqual(fake.refreshes(), 0)
+      assert.strictEqual(fake.logins(), 1)
+    }))
+
+  it.effect("…and refreshed alone once the store has stayed out of reach for coldStartWait", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour", coldStartWait: "10 seconds" }, layer)
+      const first = yield* service.get
+      outage.down = true
+      yield* adjust(minutes(51))
+      const caller = yield* Effect.forkChild(
+        Effect.andThen(service.invalidate(first.generation, "1010005"), service.get)
+      )
+      for (let i = 0; i < 9; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 0)
+      for (let i = 0; i < 2; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 1)
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-2")
     }))
 
   it.effect("a token refused on a call while the store is out of reach: the store is waited for, the sibling's token adopted, no refresh", () =>

@@ -72,7 +72,7 @@ describe("TokenState.get", () => {
     },
     {
       name: "revoked: start a forced flight",
-      state: { ...base, revoked: true },
+      state: { ...base, revoked: "1010005" },
       now: 10,
       decision: "Join",
       started: true,
@@ -81,26 +81,26 @@ describe("TokenState.get", () => {
     { name: "back-off, valid token: the token", state: { ...base, hold: holding(91, 99) }, now: 95, decision: "Hit" },
     {
       name: "back-off, no token: its failure",
-      state: { ...base, revoked: true, hold: holding(10, 40) },
+      state: { ...base, revoked: "1010005", hold: holding(10, 40) },
       now: 12,
       decision: "Fail"
     },
     {
       name: "old back-off, no token: cut short",
-      state: { ...base, revoked: true, hold: holding(10, 40) },
+      state: { ...base, revoked: "1010005", hold: holding(10, 40) },
       now: 15,
       decision: "Join",
       started: true
     },
     {
       name: "old back-off already cut short: its failure",
-      state: { ...base, revoked: true, hold: holding(10, 40, true) },
+      state: { ...base, revoked: "1010005", hold: holding(10, 40, true) },
       now: 15,
       decision: "Fail"
     },
     {
       name: "back-off over: start a flight",
-      state: { ...base, revoked: true, hold: holding(10, 40) },
+      state: { ...base, revoked: "1010005", hold: holding(10, 40) },
       now: 40,
       decision: "Join",
       started: true
@@ -138,7 +138,7 @@ describe("TokenState.get", () => {
   }
 
   it("a back-off is cut short once", () => {
-    const [, next] = TokenState.get({ ...base, revoked: true, hold: holding(10, 40) }, 15, request, 5)
+    const [, next] = TokenState.get({ ...base, revoked: "1010005", hold: holding(10, 40) }, 15, request, 5)
     assert.isTrue(next.hold?.shortened)
   })
 
@@ -170,7 +170,7 @@ describe("TokenState.refresh, invalidate, attempt", () => {
   const invalidations: ReadonlyArray<readonly [string, TokenState.State<TestFlight>, number, boolean, boolean]> = [
     ["the current generation: dropped, flight started", base, 1, true, true],
     ["another generation: nothing", base, 2, false, false],
-    ["already revoked: nothing", { ...base, revoked: true }, 1, false, false],
+    ["already revoked: nothing", { ...base, revoked: "1010005" }, 1, false, false],
     ["a flight in progress: dropped, no new flight", { ...base, flight }, 1, true, false],
     ["inside a back-off: dropped, the back-off decides", { ...base, hold: holding(0, 50) }, 1, true, false],
     ["terminal: dropped, no flight", { ...base, terminal: frozen }, 1, true, false],
@@ -180,7 +180,8 @@ describe("TokenState.refresh, invalidate, attempt", () => {
     it(`invalidate, ${name}`, () => {
       const [result, next] = TokenState.invalidate(state, 10, generation, "1010005", request)
       assert.deepStrictEqual(result, { dropped, started })
-      assert.strictEqual(next.revoked, dropped || state.revoked)
+      // A dropped token records why; otherwise the state's own stays.
+      assert.strictEqual(next.revoked, dropped ? "1010005" : state.revoked)
       if (started) assert.strictEqual(next.flight?.reason, "1010005")
     })
   }
@@ -195,13 +196,13 @@ describe("TokenState.refresh, invalidate, attempt", () => {
 describe("TokenState.succeeded and failed", () => {
   it("success installs the entry, resets the failures and the back-off", () => {
     const next = TokenState.succeeded(
-      { ...base, flight, failures: 3, hold: holding(0, 5), revoked: true },
+      { ...base, flight, failures: 3, hold: holding(0, 5), revoked: "1010005" },
       entry(2),
       10,
       undefined
     )
     assert.strictEqual(next.entry?.access.generation, 2)
-    assert.deepStrictEqual([next.failures, next.revoked, next.flight, next.hold], [0, false, undefined, undefined])
+    assert.deepStrictEqual([next.failures, next.revoked, next.flight, next.hold], [0, undefined, undefined, undefined])
     assert.strictEqual(next.generation, 2)
   })
 
@@ -246,7 +247,7 @@ describe("TokenState.succeeded and failed", () => {
 
   it("a token that expired on arrival replaces the one in force", () => {
     const arrived = entry(2)
-    const [, next] = TokenState.failed({ ...base, revoked: true, flight }, {
+    const [, next] = TokenState.failed({ ...base, revoked: "1010005", flight }, {
       cause: Cause.fail(transport),
       terminal: undefined,
       retryAt: 200,
@@ -254,7 +255,7 @@ describe("TokenState.succeeded and failed", () => {
       streakOf: "ExpiredOnArrival:ExpiredOnArrival"
     }, 150)
     assert.strictEqual(next.entry, arrived)
-    assert.isFalse(next.revoked)
+    assert.isUndefined(next.revoked)
     assert.strictEqual(next.generation, 2)
   })
 

@@ -55,6 +55,8 @@ export interface Context {
   readonly dropRefreshToken: (generation: number, dropped: StoredToken) => Effect.Effect<void>
   /** Whether a caller needs the new token now (`TokenState.urgent`): the attempt may not wait. */
   readonly urgent: () => boolean
+  /** Why the token in force was invalidated, if it was (`TokenState.State.revoked`). */
+  readonly revoked: () => Reason | undefined
 }
 
 /** Runs one attempt for `reason` (see the module's comment). */
@@ -91,7 +93,7 @@ const lockedOrDeferred = (
 ): Effect.Effect<Obtained, AttemptFailure> =>
   Effect.gen(function*() {
     const body = attemptBody(context, store, reason, "locked")
-    const deferral = yield* deferralOf(context, store, reason)
+    let deferral = yield* deferralOf(context, store, reason)
     let deferring = false
     while (true) {
       const outcome = yield* Lock.locked<Obtained | typeof storeDown, AttemptFailure>(withLock, {
@@ -108,10 +110,17 @@ const lockedOrDeferred = (
         health: context.health
       })
       if (outcome !== storeDown) return outcome
-      const over = context.now() + Duration.toMillis(storeRetryPause) >= (deferral?.until ?? 0)
-      if (deferral === undefined || over || (deferral.yieldsToCallers && context.urgent())) {
-        return yield* attemptBody(context, store, reason, "alone")
+      if (deferral?.yieldsToCallers === true && context.urgent()) {
+        // A caller needs the new token. If the token was refused on a call, a sibling has most
+        // likely replaced it: wait for the store as for such a refusal (see `deferralOf`).
+        const revoked = context.revoked()
+        deferral = store.lockWait !== undefined && revoked !== undefined && refusedOnCall.has(revoked)
+          ? refusalDeferral(context, store.lockWait)
+          : undefined
+        deferring = false
       }
+      const over = context.now() + Duration.toMillis(storeRetryPause) >= (deferral?.until ?? 0)
+      if (deferral === undefined || over) return yield* attemptBody(context, store, reason, "alone")
       if (!deferring) yield* Report.refreshDeferred(reason, deferral.until, deferral.yieldsToCallers)
       deferring = true
       yield* Effect.sleep(storeRetryPause)
@@ -130,7 +139,8 @@ interface Deferral {
  * the fleet does not make, process by process, the refreshes it would make once under the lease:
  *
  * - a proactive refresh, serving the token in force meanwhile: until the token's forced window,
- *   when callers would start waiting for it, and no longer once a caller needs the new token;
+ *   when callers would start waiting for it, and no longer once a caller needs the new token —
+ *   unless the token was refused on a call meanwhile, which is waited out as below;
  * - a token the platform refused on a business call (1010005, 100002): in a fleet, a sibling has
  *   most likely replaced it, and refreshing alone would have this process's refresh token refused
  *   too; so the store is waited for, for as long as callers wait for a token (`coldStartWait`, at
@@ -150,10 +160,14 @@ const deferralOf = (
     if (reason === "proactive") {
       return { until: RefreshPolicy.windows(context.policy, stored.tokens, 0).forcedAt, yieldsToCallers: true }
     }
-    if (!refusedOnCall.has(reason)) return undefined
-    const wait = Duration.min(store.lockWait, context.policy.coldStartWait)
-    return { until: context.now() + Duration.toMillis(wait), yieldsToCallers: false }
+    return refusedOnCall.has(reason) ? refusalDeferral(context, store.lockWait) : undefined
   })
+
+/** The wait for a fleet's store after a token was refused on a call: as long as callers wait for a token, at most `lockWait`. */
+const refusalDeferral = (context: Context, lockWait: Duration.Duration): Deferral => ({
+  until: context.now() + Duration.toMillis(Duration.min(lockWait, context.policy.coldStartWait)),
+  yieldsToCallers: false
+})
 
 /** The failure of an attempt the store's lock cut off before it finished. */
 const cutOff = new AttemptFailure(
@@ -297,9 +311,10 @@ const attemptBody = (
       ? undefined
       : adoptable(context, local, seen, after, reason, now())
     if (committed !== undefined) return committed
-    // …or wait for it to: with the store out of reach, or back only now that this attempt runs
-    // without the lock (a login now would replace what the lease holder is about to commit)…
-    const moved = after === BoundedStore.unanswered || lease === "alone"
+    // …or wait for it to: with the store out of reach, empty (restarted: the process holding the
+    // newest token writes it back), or back only now that this attempt runs without the lock (a
+    // login now would replace what the lease holder is about to commit)…
+    const moved = after === BoundedStore.unanswered || after === undefined || lease === "alone"
       ? yield* awaitStore(context, store, { local, seen, base, reason })
       : undefined
     if (moved !== undefined) return moved
@@ -354,9 +369,10 @@ interface Refused {
 }
 
 /**
- * After a refresh token refused while a fleet's store is out of reach (or in an attempt made
- * without its lock, as the store comes back): a sibling has probably rotated it, and logging in now
- * would invalidate the token it holds (and, with several processes refused at once, each other's). So the store is waited for, up to its `lockWait` (and at most the
+ * After a refresh token refused while a fleet's store is out of reach, or empty (restarted), or in
+ * an attempt made without its lock as the store comes back: a sibling has probably rotated it, and
+ * logging in now would invalidate the token it holds (and, with several processes refused at once,
+ * each other's). So the store is waited for, up to its `lockWait` (and at most the
  * policy's `coldStartWait`, which bounds how long callers wait for a token): what the sibling
  * commits (or seeds again, after a restart) is adopted; a store back without it fails the attempt
  * (retried under the lock, with the refused refresh token dropped); a store still out of reach then

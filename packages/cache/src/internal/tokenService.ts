@@ -101,6 +101,7 @@ export const make = (
         known: () => BoundedStore.tokensOf(cell.state.entry?.stored),
         health,
         urgent: () => TokenState.urgent(cell.state),
+        revoked: () => cell.state.revoked,
         dropRefreshToken: (generation, dropped) =>
           cell.update((state) => TokenState.refreshTokenDropped(state, generation, dropped))
       }

@@ -47,8 +47,8 @@ export interface Hold {
 export interface State<F extends Flight = Flight> {
   /** The token set in force (kept after `invalidate` for its refresh token). */
   readonly entry: Entry | undefined
-  /** The access token of `entry` was invalidated. */
-  readonly revoked: boolean
+  /** Why the access token of `entry` was invalidated (`invalidate`'s reason), if it was. */
+  readonly revoked: Reason | undefined
   /** The flight requested or in progress. */
   readonly flight: F | undefined
   /**
@@ -72,7 +72,7 @@ export interface State<F extends Flight = Flight> {
 /** The state of a service that has no token yet, or that adopted `entry` from the store. */
 export const initial = <F extends Flight>(entry?: Entry | undefined): State<F> => ({
   entry,
-  revoked: false,
+  revoked: undefined,
   flight: undefined,
   awaited: false,
   hold: undefined,
@@ -95,7 +95,9 @@ export type GetDecision<F extends Flight> =
 
 /** The access token of `state`, if callers may use it at `now`. */
 export const valid = (state: State<Flight>, now: number): AccessToken | undefined =>
-  state.entry !== undefined && !state.revoked && now < state.entry.windows.expiresAt ? state.entry.access : undefined
+  state.entry !== undefined && state.revoked === undefined && now < state.entry.windows.expiresAt
+    ? state.entry.access
+    : undefined
 
 /**
  * The part of `get` that never changes the state, read from it once per change so that the read
@@ -111,7 +113,7 @@ export interface ReadView<F extends Flight> {
 /** The read view of `state` (see `ReadView`). */
 export const readView = <F extends Flight>(state: State<F>): ReadView<F> => {
   const { entry } = state
-  if (entry === undefined || state.revoked) {
+  if (entry === undefined || state.revoked !== undefined) {
     return { freshUntil: Number.NEGATIVE_INFINITY, access: undefined, flight: state.flight }
   }
   const stopped = state.terminal !== undefined || state.closed
@@ -132,7 +134,7 @@ const withFlight = <F extends Flight>(state: State<F>, request: Request<F>, reas
  * Whether the flight in progress has to obtain a token now: the token was invalidated, or a caller
  * waits on it. A proactive refresh that nobody waits for may wait for a fleet's store instead.
  */
-export const urgent = (state: State<Flight>): boolean => state.revoked || state.awaited
+export const urgent = (state: State<Flight>): boolean => state.revoked !== undefined || state.awaited
 
 /**
  * A caller's `get` at `now`. Without a valid token it joins the flight in progress or starts one;
@@ -195,10 +197,10 @@ export const invalidate = <F extends Flight>(
   reason: Reason,
   request: Request<F>
 ): readonly [{ readonly dropped: boolean; readonly started: boolean }, State<F>] => {
-  if (state.entry === undefined || state.revoked || state.entry.access.generation !== generation) {
+  if (state.entry === undefined || state.revoked !== undefined || state.entry.access.generation !== generation) {
     return [{ dropped: false, started: false }, state]
   }
-  const dropped: State<F> = { ...state, revoked: true }
+  const dropped: State<F> = { ...state, revoked: reason }
   const waiting = state.flight !== undefined || state.terminal !== undefined || state.closed ||
     (state.hold !== undefined && now < state.hold.until)
   if (waiting) return [{ dropped: true, started: false }, dropped]
@@ -224,7 +226,7 @@ export const succeeded = <F extends Flight>(
 ): State<F> => ({
   ...state,
   entry,
-  revoked: false,
+  revoked: undefined,
   flight: undefined,
   hold: backOffUntil === undefined
     ? undefined
@@ -266,7 +268,7 @@ export const failed = <F extends Flight>(
   State<F>
 ] => {
   const entry = failure.arrived ?? state.entry
-  const revoked = failure.arrived === undefined ? state.revoked : false
+  const revoked = failure.arrived === undefined ? state.revoked : undefined
   const attempt = state.failures + 1
   const base: State<F> = {
     ...state,
@@ -294,8 +296,8 @@ export const failed = <F extends Flight>(
   return [{ retryAt: next.hold?.until, serving, attempt }, next]
 }
 
-const capRetry = (entry: Entry | undefined, revoked: boolean, now: number, retryAt: number): number => {
-  if (entry === undefined || revoked || now >= entry.windows.expiresAt) return retryAt
+const capRetry = (entry: Entry | undefined, revoked: Reason | undefined, now: number, retryAt: number): number => {
+  if (entry === undefined || revoked !== undefined || now >= entry.windows.expiresAt) return retryAt
   return Math.min(retryAt, now < entry.windows.forcedAt ? entry.windows.forcedAt : entry.windows.expiresAt)
 }
 
@@ -310,7 +312,7 @@ export const adopted = <F extends Flight>(state: State<F>, entry: Entry): readon
     : [true, {
       ...state,
       entry,
-      revoked: false,
+      revoked: undefined,
       hold: undefined,
       terminal: undefined,
       failures: 0,

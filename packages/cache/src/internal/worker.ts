@@ -91,7 +91,7 @@ const step = (worker: Worker, progress: Progress): Effect.Effect<void> =>
   Effect.suspend(() => {
     const { state } = worker.cell
     const at = worker.now()
-    const reading = state.entry !== undefined && !state.revoked
+    const reading = state.entry !== undefined && state.revoked === undefined
       ? Report.expiresIn(state.entry.windows.expiresAt, at)
       : Effect.void
     const timer = progress.timer = current(progress.timer, state)
