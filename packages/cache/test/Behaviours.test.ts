@@ -779,6 +779,22 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(value(yield* service.get), "at-fleet-2")
     }))
 
+  it.effect("…and if nobody writes one back: one login 2 s later, under the lock, and an explicit refresh gets its token", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour" }, layer)
+      yield* service.get
+      outage.wiped = true
+      fake.refresh = () => FakeAuth.fail(FakeAuth.rejected())
+      const caller = yield* Effect.forkChild(service.refresh)
+      yield* adjust("1 second")
+      assert.strictEqual(fake.logins(), 1, "waiting for a token to be written back")
+      yield* adjust("2 seconds")
+      assert.strictEqual(fake.logins(), 2)
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-2")
+    }))
+
   it.effect("…and logs in alone once the store has stayed out of reach for as long as callers wait for a token (coldStartWait)", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()

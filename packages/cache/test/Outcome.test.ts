@@ -60,6 +60,20 @@ describe("Outcome", () => {
       assert.isFalse(resumedAfterInterruption)
     }))
 
+  it.effect("the registrations of waiters that are done are dropped as they pile up; the live ones are kept", () =>
+    Effect.gen(function*() {
+      const outcome = Outcome.makeUnsafe<number, string>()
+      const [live] = yield* waiters(outcome, 1)
+      // An attempt that lasts while callers time out and call again.
+      for (let i = 0; i < 5000; i++) {
+        const [gone] = yield* waiters(outcome, 1)
+        yield* Fiber.interrupt(gone!)
+      }
+      assert.isAtMost(outcome.registrations, 1024)
+      yield* outcome.done(Exit.succeed(1))
+      assert.strictEqual(yield* Fiber.join(live!), 1)
+    }))
+
   it.effect("interrupt interrupts every waiter", () =>
     Effect.gen(function*() {
       const outcome = Outcome.makeUnsafe<number, string>()

@@ -94,6 +94,8 @@ const lockedOrDeferred = (
   Effect.gen(function*() {
     const body = attemptBody(context, store, reason, "locked")
     let deferral = yield* deferralOf(context, store, reason)
+    // What the wait is told for: the attempt's reason, or the refusal on a call that extended it.
+    let waitingFor = reason
     let deferring = false
     while (true) {
       const outcome = yield* Lock.locked<Obtained | typeof storeDown, AttemptFailure>(withLock, {
@@ -117,11 +119,12 @@ const lockedOrDeferred = (
         deferral = store.lockWait !== undefined && revoked !== undefined && refusedOnCall.has(revoked)
           ? refusalDeferral(context, store.lockWait)
           : undefined
+        waitingFor = revoked ?? reason
         deferring = false
       }
       const over = context.now() + Duration.toMillis(storeRetryPause) >= (deferral?.until ?? 0)
       if (deferral === undefined || over) return yield* attemptBody(context, store, reason, "alone")
-      if (!deferring) yield* Report.refreshDeferred(reason, deferral.until, deferral.yieldsToCallers)
+      if (!deferring) yield* Report.refreshDeferred(waitingFor, deferral.until, deferral.yieldsToCallers)
       deferring = true
       yield* Effect.sleep(storeRetryPause)
     }
@@ -315,7 +318,13 @@ const attemptBody = (
     // newest token writes it back), or back only now that this attempt runs without the lock (a
     // login now would replace what the lease holder is about to commit)…
     const moved = after === BoundedStore.unanswered || after === undefined || lease === "alone"
-      ? yield* awaitStore(context, store, { local, seen, base, reason })
+      ? yield* awaitStore(context, store, {
+        local,
+        seen,
+        base,
+        reason,
+        lockHeld: lease === "locked" && after !== BoundedStore.unanswered
+      })
       : undefined
     if (moved !== undefined) return moved
     // …or, if the store has not moved, drop the refused refresh token (in the store too) and log in — once.
@@ -366,6 +375,8 @@ interface Refused {
   /** The token set whose refresh token was refused. */
   readonly base: StoredToken
   readonly reason: Reason
+  /** The attempt holds the fleet's lock, taken on a store that answered (found empty since). */
+  readonly lockHeld: boolean
 }
 
 /**
@@ -375,8 +386,9 @@ interface Refused {
  * each other's). So the store is waited for, up to its `lockWait` (and at most the
  * policy's `coldStartWait`, which bounds how long callers wait for a token): what the sibling
  * commits (or seeds again, after a restart) is adopted; a store back without it fails the attempt
- * (retried under the lock, with the refused refresh token dropped); a store still out of reach then
- * gives `undefined`, and the attempt logs in on its own. Not for a store private to the process.
+ * (retried under the lock, with the refused refresh token dropped), or, in an attempt that holds the
+ * lock, gives `undefined` (it logs in, under the lock); a store still out of reach then gives
+ * `undefined`, and the attempt logs in on its own. Not for a store private to the process.
  */
 const awaitStore = (
   context: Context,
@@ -387,7 +399,7 @@ const awaitStore = (
     if (store.lockWait === undefined) return undefined
     // Callers may be waiting on this attempt: no longer than they would wait for a first token.
     const wait = Duration.min(store.lockWait, context.policy.coldStartWait)
-    yield* Report.awaitingStore(refused.reason, refused.base.generation, wait)
+    yield* Report.awaitingStore(refused.reason, refused.base.generation, refused.lockHeld ? reseedGrace : wait)
     const deadline = context.now() + Duration.toMillis(wait)
     let answeredAt: number | undefined
     while (context.now() < deadline) {
@@ -399,6 +411,7 @@ const awaitStore = (
       // Back, but without a newer token: give the sibling that rotated it time to seed it again.
       answeredAt ??= context.now()
       if (context.now() - answeredAt >= Duration.toMillis(reseedGrace)) {
+        if (refused.lockHeld) return undefined
         yield* context.dropRefreshToken(refused.base.generation, withoutRefreshToken(refused.base))
         return yield* Effect.fail(storeBack)
       }

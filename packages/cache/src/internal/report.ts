@@ -322,11 +322,11 @@ export const refreshDeferred = (reason: Reason, until: number, yieldsToCallers: 
         `waiting for the store (until ${new Date(until).toISOString()} at most) to take its token.`
   ).pipe(Effect.annotateLogs({ reason }))
 
-/** A refresh token refused while the fleet's store is out of reach: a sibling probably rotated it; waiting for the store. */
+/** A refresh token refused in a fleet (its store out of reach, empty, or not locked): a sibling probably rotated it; waiting for the store. */
 export const awaitingStore = (reason: Reason, generation: number, wait: Duration.Duration): Effect.Effect<void> =>
   Effect.logWarning(
-    `Refresh token refused while the token store is out of reach: another process has probably rotated it; ` +
-      `waiting up to ${Duration.format(wait)} for the store before logging in.`
+    `Refresh token refused: another process sharing the token store has probably rotated it; ` +
+      `waiting up to ${Duration.format(wait)} for its token in the store before logging in.`
   ).pipe(Effect.annotateLogs({ reason, generation }))
 
 /** The store refused this process's write of `generation` (it holds `stored`): the store's token is adopted. */

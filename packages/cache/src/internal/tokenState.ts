@@ -2,7 +2,7 @@
  * The token state of a `TokenService` and its transitions: pure functions
  * `(State, now, …) → [Decision, State]`, driven by one `Ref.modify` each in `tokenService.ts`.
  * No fiber, no clock, no randomness here: times and the windows of a new token come in as
- * arguments, and a flight is whatever value the caller's `request` builds (a `Deferred` in the
+ * arguments, and a flight is whatever value the caller's `request` builds (an `Outcome` in the
  * service, a plain record in the tests).
  *
  * @internal
