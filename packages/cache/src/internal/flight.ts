@@ -314,17 +314,17 @@ const attemptBody = (
       ? undefined
       : adoptable(context, local, seen, after, reason, now())
     if (committed !== undefined) return committed
-    // …or wait for it to: with the store out of reach, empty (restarted: the process holding the
-    // newest token writes it back), or back only now that this attempt runs without the lock (a
-    // login now would replace what the lease holder is about to commit)…
-    const moved = after === BoundedStore.unanswered || after === undefined || lease === "alone"
-      ? yield* awaitStore(context, store, {
-        local,
-        seen,
-        base,
-        reason,
-        lockHeld: lease === "locked" && after !== BoundedStore.unanswered
-      })
+    // …or, on a store found empty (restarted) under the lock, let the lock go at once: a sibling
+    // holding the newest token may be waiting for it to commit that token, which the retry adopts
+    // (or, if nobody has, logs in — the refused refresh token is dropped)…
+    if (after === undefined && lease === "locked" && store.lockWait !== undefined) {
+      yield* context.dropRefreshToken(base.generation, withoutRefreshToken(base))
+      return yield* Effect.fail(storeEmptied)
+    }
+    // …or wait for it, without the lock: with the store out of reach, empty, or back only now that
+    // this attempt runs alone (a login now would replace what the lease holder is about to commit)…
+    const moved = after === BoundedStore.unanswered || lease === "alone"
+      ? yield* awaitStore(context, store, { local, seen, base, reason })
       : undefined
     if (moved !== undefined) return moved
     // …or, if the store has not moved, drop the refused refresh token (in the store too) and log in — once.
@@ -375,20 +375,19 @@ interface Refused {
   /** The token set whose refresh token was refused. */
   readonly base: StoredToken
   readonly reason: Reason
-  /** The attempt holds the fleet's lock, taken on a store that answered (found empty since). */
-  readonly lockHeld: boolean
 }
 
 /**
- * After a refresh token refused while a fleet's store is out of reach, or empty (restarted), or in
- * an attempt made without its lock as the store comes back: a sibling has probably rotated it, and
+ * After a refresh token refused while a fleet's store is out of reach, or in an attempt made
+ * without its lock as the store comes back: a sibling has probably rotated it, and
  * logging in now would invalidate the token it holds (and, with several processes refused at once,
  * each other's). So the store is waited for, up to its `lockWait` (and at most the
  * policy's `coldStartWait`, which bounds how long callers wait for a token): what the sibling
  * commits (or seeds again, after a restart) is adopted; a store back without it fails the attempt
- * (retried under the lock, with the refused refresh token dropped), or, in an attempt that holds the
- * lock, gives `undefined` (it logs in, under the lock); a store still out of reach then gives
- * `undefined`, and the attempt logs in on its own. Not for a store private to the process.
+ * (retried under the lock, with the refused refresh token dropped: the lock is let go meanwhile, so
+ * that a sibling that holds a newer token and waits for the lock can commit it first); a store
+ * still out of reach then gives `undefined`, and the attempt logs in on its own. Not for a store
+ * private to the process.
  */
 const awaitStore = (
   context: Context,
@@ -399,7 +398,7 @@ const awaitStore = (
     if (store.lockWait === undefined) return undefined
     // Callers may be waiting on this attempt: no longer than they would wait for a first token.
     const wait = Duration.min(store.lockWait, context.policy.coldStartWait)
-    yield* Report.awaitingStore(refused.reason, refused.base.generation, refused.lockHeld ? reseedGrace : wait)
+    yield* Report.awaitingStore(refused.reason, refused.base.generation, wait)
     const deadline = context.now() + Duration.toMillis(wait)
     let answeredAt: number | undefined
     while (context.now() < deadline) {
@@ -411,7 +410,6 @@ const awaitStore = (
       // Back, but without a newer token: give the sibling that rotated it time to seed it again.
       answeredAt ??= context.now()
       if (context.now() - answeredAt >= Duration.toMillis(reseedGrace)) {
-        if (refused.lockHeld) return undefined
         yield* context.dropRefreshToken(refused.base.generation, withoutRefreshToken(refused.base))
         return yield* Effect.fail(storeBack)
       }
@@ -428,6 +426,16 @@ const storeBack = new AttemptFailure(
   new IocmError.TransportError({
     code: "StoreLock",
     description: "The token store is back without a newer token; retrying under its lock."
+  })
+)
+
+/** The failure of an attempt whose refresh token was refused on a store found empty: retried under its lock. */
+const storeEmptied = new AttemptFailure(
+  "refresh",
+  new IocmError.TransportError({
+    code: "StoreLock",
+    description:
+      "The refresh token was refused and the token store was found empty (restarted); retrying under its lock, to adopt the token another process writes back."
   })
 )
 
