@@ -861,6 +861,25 @@ describe("TokenService on a fleet's store out of reach", () => {
       assert.strictEqual(fake.logins(), 1)
     }))
 
+  it.effect("…and an explicit refresh asked for meanwhile waits with it, and gets the sibling's token", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const { layer, memory, outage } = yield* reachableWhen
+      const service = yield* build(fake, { jitter: 0, followInterval: "1 hour", coldStartWait: "10 seconds" }, layer)
+      const first = yield* service.get
+      outage.down = true
+      yield* adjust(minutes(51))
+      yield* service.invalidate(first.generation, "1010005")
+      const caller = yield* Effect.forkChild(service.refresh)
+      for (let i = 0; i < 3; i++) yield* adjust("1 second")
+      assert.strictEqual(fake.refreshes(), 0, "the refresh waits for the store too")
+      yield* memory.set(issued(2, minutes(51)))
+      outage.down = false
+      yield* adjust("1 second")
+      assert.strictEqual(value(yield* Fiber.join(caller)), "at-fleet-2")
+      assert.strictEqual(fake.refreshes(), 0)
+    }))
+
   it.effect("…and refreshed alone once the store has stayed out of reach for coldStartWait", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make()
