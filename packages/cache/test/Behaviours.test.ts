@@ -590,9 +590,9 @@ describe("TokenService following a fleet's store", () => {
       assert.strictEqual(fake.logins(), 1, "the token in memory was served throughout")
     }))
 
-  it.effect("a fleet's fresh token refused on a business call is not replaced before invalidationCooldown", () =>
+  /** A service on a fleet's store over memory (a lock that always grants), with a 10 s invalidationCooldown. */
+  const buildOnFleetStore = (fake: FakeAuth.FakeAuth) =>
     Effect.gen(function*() {
-      const fake = FakeAuth.make()
       const memory = yield* TokenStore.makeMemory()
       const fleetStore: TokenStore.Service = {
         get: memory.get,
@@ -600,11 +600,17 @@ describe("TokenService following a fleet's store", () => {
         withLock: (self) => self,
         lockWait: Duration.seconds(5)
       }
-      const service = yield* build(
+      return yield* build(
         fake,
         { invalidationCooldown: "10 seconds" },
         Layer.succeed(TokenStore.TokenStore, fleetStore)
       )
+    })
+
+  it.effect("a fleet's fresh token refused on a business call is not replaced before invalidationCooldown", () =>
+    Effect.gen(function*() {
+      const fake = FakeAuth.make()
+      const service = yield* buildOnFleetStore(fake)
       const first = yield* service.get
       yield* adjust("2 seconds")
       yield* service.invalidate(first.generation, "1010005")
@@ -619,18 +625,7 @@ describe("TokenService following a fleet's store", () => {
   it.effect("the cooldown of a short-lived token is a tenth of its lifetime: a refusal is acted on long before its refresh", () =>
     Effect.gen(function*() {
       const fake = FakeAuth.make({ expiresIn: 20 })
-      const memory = yield* TokenStore.makeMemory()
-      const fleetStore: TokenStore.Service = {
-        get: memory.get,
-        set: memory.set,
-        withLock: (self) => self,
-        lockWait: Duration.seconds(5)
-      }
-      const service = yield* build(
-        fake,
-        { invalidationCooldown: "10 seconds" },
-        Layer.succeed(TokenStore.TokenStore, fleetStore)
-      )
+      const service = yield* buildOnFleetStore(fake)
       const first = yield* service.get
       yield* adjust("1 second")
       yield* service.invalidate(first.generation, "1010005")

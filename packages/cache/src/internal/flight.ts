@@ -318,8 +318,7 @@ const attemptBody = (
     // holding the newest token may be waiting for it to commit that token, which the retry adopts
     // (or, if nobody has, logs in — the refused refresh token is dropped)…
     if (after === undefined && lease === "locked" && store.lockWait !== undefined) {
-      yield* context.dropRefreshToken(base.generation, withoutRefreshToken(base))
-      return yield* Effect.fail(storeEmptied)
+      return yield* retryWithout(context, base, storeEmptied)
     }
     // …or wait for it, without the lock: with the store out of reach, empty, or back only now that
     // this attempt runs alone (a login now would replace what the lease holder is about to commit)…
@@ -410,12 +409,19 @@ const awaitStore = (
       // Back, but without a newer token: give the sibling that rotated it time to seed it again.
       answeredAt ??= context.now()
       if (context.now() - answeredAt >= Duration.toMillis(reseedGrace)) {
-        yield* context.dropRefreshToken(refused.base.generation, withoutRefreshToken(refused.base))
-        return yield* Effect.fail(storeBack)
+        return yield* retryWithout(context, refused.base, storeBack)
       }
     }
     return undefined
   })
+
+/** Drops `base`'s refused refresh token from the service and fails with `failure`: the retry, under the lock, adopts or logs in. */
+const retryWithout = (
+  context: Context,
+  base: StoredToken,
+  failure: AttemptFailure
+): Effect.Effect<never, AttemptFailure> =>
+  Effect.andThen(context.dropRefreshToken(base.generation, withoutRefreshToken(base)), Effect.fail(failure))
 
 /** How long a store back from an outage is given for the process that holds the newest token to write it again. */
 const reseedGrace = Duration.seconds(2)
